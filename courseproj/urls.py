@@ -1,0 +1,38 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from courseproj import views as course_views
+from datasets import views as dataset_views
+from matching import views as matching_views
+
+course_urls = [
+    path("", course_views.course_detail, name="course_detail"),
+    path("qr.svg", course_views.course_qr, name="course_qr"),
+    path("settings/", course_views.course_settings, name="course_settings"),
+    path("regenerate-code/", course_views.course_regenerate_code, name="course_regenerate_code"),
+    path("members/", course_views.members, name="members"),
+    path("members/import/", course_views.roster_import, name="roster_import"),
+    path("members/<int:member_id>/remove/", course_views.member_remove, name="member_remove"),
+    path("members/<int:member_id>/role/", course_views.member_set_role, name="member_set_role"),
+    path("datasets/", dataset_views.catalog, name="catalog"),
+    path("datasets/add/", dataset_views.dataset_add_builtin, name="dataset_add_builtin"),
+    path("datasets/upload/", dataset_views.dataset_upload, name="dataset_upload"),
+    path("datasets/<int:dataset_id>/", dataset_views.dataset_detail, name="dataset_detail"),
+    path("datasets/<int:dataset_id>/review/", dataset_views.dataset_review, name="dataset_review"),
+    path("datasets/<int:dataset_id>/target/", dataset_views.dataset_set_target, name="dataset_set_target"),
+    path("datasets/<int:dataset_id>/profile/", dataset_views.profile_report, name="profile_report"),
+    path("datasets/<int:dataset_id>/profile/rerun/", dataset_views.profile_rerun, name="profile_rerun"),
+    path("interests/", matching_views.interests, name="interests"),
+    path("interests/everyone/", matching_views.everyone, name="everyone"),
+    path("interests/<int:dataset_id>/<slug:action>/", matching_views.interest_change, name="interest_change"),
+]
+
+urlpatterns = [
+    path("", course_views.home, name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("courses/new/", course_views.course_create, name="course_create"),
+    path("join/", course_views.join_by_code, name="join_by_code"),
+    path("join/<str:code>/", course_views.join_link, name="join_link"),
+    path("c/<int:course_id>/", include(course_urls)),
+]

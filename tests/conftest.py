@@ -1,0 +1,61 @@
+import os
+
+import pytest
+from django.core.cache import cache
+
+from tests import factories
+
+# pytest-django creates the test database next to Playwright's event loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+# --- the cast: an instructor, two students, and an outsider from another course ---
+
+
+@pytest.fixture
+def course(db):
+    return factories.CourseFactory(title="ML 101")
+
+
+@pytest.fixture
+def instructor(course):
+    return factories.MembershipFactory(course=course, role="instructor", user__name="Ivy Instructor").user
+
+
+@pytest.fixture
+def student(course):
+    return factories.MembershipFactory(course=course, role="student", user__name="Sam Student").user
+
+
+@pytest.fixture
+def classmate(course):
+    return factories.MembershipFactory(course=course, role="student", user__name="Cleo Classmate").user
+
+
+@pytest.fixture
+def outsider(db):
+    other = factories.CourseFactory(title="Other course")
+    return factories.MembershipFactory(course=other, role="instructor", user__name="Otto Outsider").user
+
+
+@pytest.fixture
+def dataset(course):
+    return factories.DatasetFactory(course=course, title="Iris flowers")
+
+
+@pytest.fixture
+def client_for(client):
+    """Log a user in on the test client: `client_for(student).get(...)`."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
