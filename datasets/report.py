@@ -1,0 +1,119 @@
+"""Turn a profile (the engine's plain dict) into what the report page draws.
+
+Charts are SVG drawn by templates from the geometry computed here: no
+JavaScript, no inline styles (the Content Security Policy forbids both), and
+every label passes through the template's auto-escaping.
+"""
+from dataclasses import dataclass
+
+# What to do about each warning, in a sentence a student in week 9 can act on.
+WARNING_ADVICE = {
+    "small_class": "Cross-validation scores for this class will jump around; consider merging rare classes or "
+    "collecting more examples (the course's rule of thumb is at least 30 per class).",
+    "identifier_column": "An ID is different for every row and predicts nothing new; drop it before training, "
+    "or a model may memorise it.",
+    "constant_column": "A column with one value carries no information; drop it.",
+    "target_leak": "This column gives the answer away (it is almost the target itself). Drop it, or your scores "
+    "will look great and mean nothing.",
+    "heavy_imbalance": "Accuracy is misleading here: always predicting the big class already scores high. Read "
+    "balanced accuracy and macro-F1 instead, and consider class weights.",
+    "single_class": "Every row has the same label, so there is nothing to classify. Choose another target column.",
+    "too_large_for_memory": "The full table may not fit in a notebook's memory; work on a sample first.",
+    "ragged_rows": "Some rows had a different number of fields and were skipped; check the file for stray "
+    "delimiters or line breaks inside cells.",
+    "renamed_columns": "Duplicate or blank column names were renamed so every column can be addressed.",
+    "encoding_detected": "The file was not UTF-8; it was decoded with the encoding shown. Check that accents look right.",
+    "decimal_comma": "Numbers used a decimal comma; they were read as numbers.",
+}
+
+METRIC_HELP = {
+    "accuracy": "The share of examples predicted correctly.",
+    "balanced_accuracy": "Accuracy averaged over the classes, so a rare class counts as much as a common one; "
+    "always-predict-the-majority scores 1 / number of classes.",
+    "f1_macro": "The F1 score (balance of precision and recall) of each class, averaged over classes.",
+    "log_loss": "Cross-entropy: how surprised the model is by the true labels, on average. It rewards confident "
+    "correct probabilities and punishes confident mistakes; lower is better. Unlike accuracy it looks at the "
+    "probabilities, not just the top guess.",
+    "fit_seconds": "How long training took on this machine, per cross-validation fold.",
+}
+
+CHART_WIDTH = 640
+BAR_HEIGHT = 28
+LABEL_WIDTH = 210
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    text: str
+    y: int
+    width: float
+    highlight: bool
+
+
+def bar_chart(items: list[tuple[str, float, str, bool]], *, max_value: float | None = None) -> dict:
+    """Horizontal bars: (label, value, value as text, highlighted?) each."""
+    top = max_value or max((value for _, value, _, _ in items), default=1.0) or 1.0
+    span = CHART_WIDTH - LABEL_WIDTH - 70
+    bars = [
+        Bar(label, value, text, index * BAR_HEIGHT, max(1.0, span * value / top), highlight)
+        for index, (label, value, text, highlight) in enumerate(items)
+    ]
+    return {"bars": bars, "height": len(bars) * BAR_HEIGHT + 4, "width": CHART_WIDTH, "label_width": LABEL_WIDTH}
+
+
+def line_chart(xs: list[float], series: dict[str, list[float]], *, y_min: float = 0.0, y_max: float = 1.0) -> dict:
+    """Lines over a shared x axis, as SVG polyline points in a 640×300 box."""
+    width, height, left, bottom, top, right = CHART_WIDTH, 300, 50, 40, 12, 20
+    x_lo, x_hi = (min(xs), max(xs)) if xs else (0, 1)
+    x_span = (x_hi - x_lo) or 1
+    y_span = (y_max - y_min) or 1
+
+    def point(x: float, y: float) -> tuple[float, float]:
+        px = left + (x - x_lo) / x_span * (width - left - right)
+        py = top + (1 - (y - y_min) / y_span) * (height - top - bottom)
+        return round(px, 1), round(py, 1)
+
+    lines = [
+        {"name": name, "index": index, "points": " ".join(f"{px},{py}" for px, py in (point(x, y) for x, y in zip(xs, ys)))}
+        for index, (name, ys) in enumerate(series.items())
+    ]
+    y_ticks = [{"y": point(x_lo, value)[1], "label": f"{value:.1f}"} for value in (y_min, (y_min + y_max) / 2, y_max)]
+    x_ticks = [{"x": point(x, y_min)[0], "label": f"{int(x):,}"} for x in xs]
+    return {"lines": lines, "width": width, "height": height, "left": left, "bottom": height - bottom,
+            "right": width - right, "y_ticks": y_ticks, "x_ticks": x_ticks}
+
+
+def confusion_cells(labels: list[str], matrix: list[list[int]]) -> list[dict]:
+    """Rows of cells with a shade 0–5 by the share of the true class (row)."""
+    rows = []
+    for label, counts in zip(labels, matrix):
+        total = sum(counts) or 1
+        rows.append({"label": label, "cells": [{"count": c, "shade": min(5, round(5 * c / total)),
+                                                  "diagonal": i == len(rows)} for i, c in enumerate(counts)]})
+    return rows
+
+
+def report_context(profile: dict) -> dict:
+    """Everything the report template needs, derived from the profile."""
+    baselines = [b for b in profile.get("baselines") or [] if b.get("balanced_accuracy") is not None]
+    best = profile.get("best_model")
+    curve = profile.get("learning_curve") or {}
+    classes = profile.get("classes") or {}
+    confusion = profile.get("confusion_matrix") or {}
+    return {
+        "warnings": [{**w, "advice": WARNING_ADVICE.get(w.get("code"), "")} for w in profile.get("warnings") or []],
+        "metric_help": METRIC_HELP,
+        "model_chart": bar_chart(
+            [(b["model"], b["balanced_accuracy"], f"{b['balanced_accuracy']:.3f}", b["model"] == best) for b in baselines],
+            max_value=1.0,
+        ) if baselines else None,
+        "class_chart": bar_chart([(str(k), v, f"{v:,}", False) for k, v in classes.items()]) if classes else None,
+        "curve_chart": line_chart(
+            curve["train_sizes"], {"Training score": curve["train_scores"], "Validation score": curve["validation_scores"]}
+        ) if curve.get("train_sizes") else None,
+        "curve": curve,
+        "confusion": confusion_cells(confusion["labels"], confusion["matrix"]) if confusion.get("labels") else None,
+        "confusion_labels": confusion.get("labels") or [],
+    }

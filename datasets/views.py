@@ -1,0 +1,147 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from courseproj.access import get_dataset, get_instructor_membership, get_membership, get_staff_membership
+from datasets import services
+from datasets.builtins import BUILTINS
+from datasets.forms import BuiltinAddForm, CatalogFilterForm, DatasetUploadForm, TargetForm
+from datasets.models import Dataset, DatasetStatus
+from datasets.report import report_context
+
+
+@login_required
+def catalog(request, course_id: int):
+    membership = get_membership(request.user, course_id)
+    form = CatalogFilterForm(request.GET or None)
+    datasets = Dataset.objects.visible_to(membership).select_related("profile_job")
+    if form.is_valid():
+        datasets = form.filter(datasets)
+    datasets = datasets.annotate(interested=Count("interests"))
+    context = {"membership": membership, "course": membership.course, "form": form, "datasets": datasets}
+    template = "datasets/_catalog_results.html" if request.htmx else "datasets/catalog.html"
+    return render(request, template, context)
+
+
+@login_required
+def dataset_detail(request, course_id: int, dataset_id: int):
+    membership = get_membership(request.user, course_id)
+    dataset = get_dataset(membership, dataset_id)
+    rows = dataset.preview
+    return render(
+        request,
+        "datasets/detail.html",
+        {
+            "membership": membership,
+            "course": membership.course,
+            "dataset": dataset,
+            "job": dataset.profile_job,
+            "preview": rows,
+            "interested": dataset.interests.count(),
+            "target_form": TargetForm(initial={"target_column": dataset.target_column}),
+        },
+    )
+
+
+@login_required
+def dataset_add_builtin(request, course_id: int):
+    membership = get_instructor_membership(request.user, course_id)
+    course = membership.course
+    present = set(course.datasets.exclude(builtin_key="").values_list("builtin_key", flat=True))
+    form = BuiltinAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        added = [services.dataset_add_builtin(course=course, key=key) for key in form.cleaned_data["keys"]]
+        created = sum(1 for _, was_created in added if was_created)
+        messages.success(request, f"{created} dataset(s) added to the catalog; profiling has started.")
+        return redirect("catalog", course_id=course_id)
+    builtins = [(key, b, key in present) for key, b in BUILTINS.items()]
+    return render(request, "datasets/add_builtin.html", {"membership": membership, "course": course, "form": form, "builtins": builtins})
+
+
+@login_required
+def dataset_upload(request, course_id: int):
+    membership = get_membership(request.user, course_id)
+    form = DatasetUploadForm(
+        request.POST or None, request.FILES or None, too_large=getattr(request, "upload_too_large", False)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        dataset, created = services.dataset_upload(
+            membership=membership,
+            uploaded=data["file"],
+            file_format=form.file_format,
+            title=data["title"],
+            description=data["description"],
+            source=data["source"],
+            licence=data["licence"],
+            tags=data["tags"],
+            target_column=data["target_column"],
+        )
+        if not created:
+            messages.info(request, f"This file is already in the course as “{dataset.title}”.")
+        elif dataset.status == DatasetStatus.PROPOSED:
+            messages.success(request, "Thanks! Your dataset is being profiled; your instructor will review the proposal.")
+        else:
+            messages.success(request, "Dataset added; profiling has started.")
+        return redirect("dataset_detail", course_id=course_id, dataset_id=dataset.pk)
+    return render(request, "datasets/upload.html", {"membership": membership, "course": membership.course, "form": form})
+
+
+@login_required
+@require_POST
+def dataset_review(request, course_id: int, dataset_id: int):
+    membership = get_instructor_membership(request.user, course_id)
+    dataset = get_dataset(membership, dataset_id)
+    approve = request.POST.get("decision") == "approve"
+    services.dataset_review(dataset=dataset, approve=approve)
+    messages.success(request, f"“{dataset.title}” is {'in the catalog' if approve else 'not accepted'}.")
+    return redirect("dataset_detail", course_id=course_id, dataset_id=dataset_id)
+
+
+@login_required
+@require_POST
+def dataset_set_target(request, course_id: int, dataset_id: int):
+    membership = get_staff_membership(request.user, course_id)
+    dataset = get_dataset(membership, dataset_id)
+    form = TargetForm(request.POST)
+    if form.is_valid():
+        try:
+            services.dataset_set_target(dataset=dataset, target_column=form.cleaned_data["target_column"].strip())
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Target saved; the profile is being computed for it.")
+    return redirect("dataset_detail", course_id=course_id, dataset_id=dataset_id)
+
+
+@login_required
+def profile_report(request, course_id: int, dataset_id: int):
+    """The profile; while it runs, htmx polls this same view for the progress fragment."""
+    membership = get_membership(request.user, course_id)
+    dataset = get_dataset(membership, dataset_id)
+    job = dataset.profile_job
+    profile = job.result if job and job.status == "done" else None
+    context = {"membership": membership, "course": membership.course, "dataset": dataset, "job": job,
+               "profile": profile, "report": report_context(profile) if profile else None}
+    if request.htmx and job and not job.is_finished:
+        return render(request, "datasets/_profile_progress.html", context)
+    if request.htmx:
+        # Finished while the page polled: reload the whole page once.
+        response = render(request, "datasets/_profile_progress.html", context)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "datasets/report.html", context)
+
+
+@login_required
+@require_POST
+def profile_rerun(request, course_id: int, dataset_id: int):
+    membership = get_staff_membership(request.user, course_id)
+    dataset = get_dataset(membership, dataset_id)
+    if dataset.profile_job and dataset.profile_job.status == "failed":
+        services.profile_job_rerun(job=dataset.profile_job)
+        messages.success(request, "Profiling restarted.")
+    return redirect("profile_report", course_id=course_id, dataset_id=dataset_id)
