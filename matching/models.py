@@ -1,0 +1,72 @@
+from django.db import models
+
+
+class InterestQuerySet(models.QuerySet):
+    def for_course(self, course) -> "InterestQuerySet":
+        return self.filter(course=course)
+
+    def of_student(self, user) -> "InterestQuerySet":
+        return self.filter(student=user)
+
+
+class Interest(models.Model):
+    """One dataset on one student's ranked list (rank 1 is the first choice)."""
+
+    course = models.ForeignKey("courseproj.Course", on_delete=models.CASCADE, related_name="interests")
+    student = models.ForeignKey("courseproj.User", on_delete=models.CASCADE, related_name="interests")
+    dataset = models.ForeignKey("datasets.Dataset", on_delete=models.CASCADE, related_name="interests")
+    rank = models.PositiveSmallIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = InterestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["rank"]
+        constraints = [
+            # Two tabs or a double-click can never list a dataset twice or
+            # give two datasets the same rank.
+            models.UniqueConstraint(fields=["course", "student", "dataset"], name="one_interest_per_dataset"),
+            models.UniqueConstraint(fields=["course", "student", "rank"], name="one_interest_per_rank"),
+            models.CheckConstraint(condition=models.Q(rank__gte=1), name="rank_starts_at_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} #{self.rank}: {self.dataset}"
+
+
+class RunStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class MatchRunQuerySet(models.QuerySet):
+    def for_course(self, course) -> "MatchRunQuerySet":
+        return self.filter(course=course)
+
+    def published(self) -> "MatchRunQuerySet":
+        return self.filter(status=RunStatus.PUBLISHED)
+
+
+class MatchRun(models.Model):
+    """One run of the matcher for a course: its inputs, locks and result."""
+
+    course = models.ForeignKey("courseproj.Course", on_delete=models.CASCADE, related_name="match_runs")
+    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.DRAFT)
+    min_size = models.PositiveSmallIntegerField()
+    max_size = models.PositiveSmallIntegerField(null=True, blank=True)
+    # student id -> dataset id (as strings, as the engine sees them): kept by every re-run.
+    locks = models.JSONField(default=dict, blank=True)
+    # The engine's result (assignments, circles, alone, related, quality) plus the
+    # "everyone gets their first choice" comparison and students who never ranked.
+    result = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MatchRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.course} run {self.pk} ({self.status})"

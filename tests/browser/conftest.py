@@ -1,0 +1,62 @@
+"""Real-browser tests: Playwright driving Debian's Chromium against live_server."""
+import re
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core import mail
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture
+def look(request):
+    """Screenshot the page and check it with axe-core: no serious or critical violations."""
+    axe = Axe()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def check(page, name: str):
+        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-{name}.png"), full_page=True)
+        results = axe.run(page)
+        bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert not bad, f"{name}: " + "; ".join(f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in bad)
+
+    return check
+
+
+@pytest.fixture
+def console_errors(page):
+    """Collect console errors (a CSP violation shows up here)."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    return errors
+
+
+def sign_up(page, base_url: str, email: str, password: str = "a-long-test-password-9") -> None:
+    """Sign up through allauth and follow the verification link from the test outbox."""
+    before = len(mail.outbox)
+    page.goto(f"{base_url}/accounts/signup/")
+    page.fill("#id_email", email)
+    page.fill("#id_password1", password)
+    page.fill("#id_password2", password)
+    page.get_by_role("button", name="Sign Up").click()
+    page.wait_for_url("**/confirm-email/")
+    assert len(mail.outbox) == before + 1
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body).group(1)
+    page.goto(base_url + link)
+    page.get_by_role("button", name="Confirm").click()
