@@ -34,3 +34,16 @@ def rankings_by_student(*, course: Course) -> dict[int, list[Interest]]:
     for interest in Interest.objects.for_course(course).select_related("dataset").order_by("student_id", "rank"):
         rankings[interest.student_id].append(interest)
     return rankings
+
+
+def published_assignments(*, course: Course) -> dict[int, int | None]:
+    """Student id -> dataset id of the course's published matching ({} before one is published).
+
+    The run's result stores the engine's output with ids as strings.
+    """
+    from matching.models import MatchRun
+
+    run = MatchRun.objects.for_course(course).published().first()
+    if run is None:
+        return {}
+    return {int(s): (int(d) if d else None) for s, d in (run.result.get("assignments") or {}).items()}
