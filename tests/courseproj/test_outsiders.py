@@ -8,9 +8,12 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from courseproj.models import Membership
+from matching.models import MatchRun
 
 # Views outside any course: who may use them is decided by login alone.
 PUBLIC_URL_NAMES = {"home", "course_create", "join_by_code", "join_link"}
+# The projector's pages: the secret link is the key (tests/matching/test_live.py).
+TOKEN_URL_NAMES = {"display", "display_board", "display_qr"}
 PUBLIC_PREFIXES = ("accounts/", "admin/")
 
 
@@ -32,7 +35,7 @@ def _course_scoped():
         if "<int:course_id>" in route:
             found.append(pattern.name)
             continue
-        assert pattern.name in PUBLIC_URL_NAMES, f"{route} is neither course-scoped nor listed as public"
+        assert pattern.name in PUBLIC_URL_NAMES | TOKEN_URL_NAMES, f"{route} is neither course-scoped nor listed as public"
     return found
 
 
@@ -46,7 +49,8 @@ def test_the_walk_found_the_course_views():
 @pytest.fixture
 def kwargs_for(course, dataset, student):
     member = Membership.objects.get(course=course, user=student)
-    values = {"course_id": course.pk, "dataset_id": dataset.pk, "member_id": member.pk, "action": "add"}
+    run = MatchRun.objects.create(course=course, min_size=2, result={"assignments": {}, "circles": {}})
+    values = {"course_id": course.pk, "dataset_id": dataset.pk, "member_id": member.pk, "action": "add", "run_id": run.pk}
 
     def build(name):
         names = next(n for _, p, n in _walk(get_resolver().url_patterns) if p.name == name)
