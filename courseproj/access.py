@@ -43,3 +43,32 @@ def get_dataset(membership: Membership, dataset_id: int):
     from datasets.models import Dataset
 
     return get_object_or_404(Dataset.objects.visible_to(membership).select_related("profile_job"), pk=dataset_id)
+
+
+# --- the planner (issue 6) ---
+
+
+def get_assignment(membership: Membership, assignment_id: int):
+    """A project assignment of the member's course."""
+    from courseproj.models import ProjectAssignment
+
+    return get_object_or_404(ProjectAssignment, pk=assignment_id, course_id=membership.course_id)
+
+
+def get_plan(membership: Membership, plan_id: int):
+    """A plan of the member's course: staff see every plan, a student only their own.
+
+    A classmate asking for someone else's plan gets 404, like an outsider: the
+    URL does not even reveal that the plan exists.
+    """
+    from courseproj.models import Plan
+
+    plans = Plan.objects.for_course(membership.course).select_related("assignment", "student", "dataset")
+    if not membership.is_staff_role:
+        plans = plans.filter(student=membership.user)
+    return get_object_or_404(plans, pk=plan_id)
+
+
+def get_milestone(plan, milestone_id: int):
+    """A milestone of a plan already checked with get_plan."""
+    return get_object_or_404(plan.milestones, pk=milestone_id)

@@ -1,10 +1,12 @@
 """The demo course: an instructor, the built-in catalog and 30 students with overlapping interests."""
 import random
+from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
 
-from courseproj.models import Course, Membership, Role, User
+from courseproj import planner
+from courseproj.models import ChoiceMenu, Course, Membership, ProjectAssignment, Role, User
 from datasets.builtins import BUILTINS
 from datasets.services import dataset_add_builtin
 from matching.services import interest_set_ranking
@@ -54,4 +56,82 @@ def load_demo(*, students: int = 30) -> Course:
                 if choice not in picks:
                     picks.append(choice)
             interest_set_ranking(membership=membership, dataset_ids=[datasets[k].pk for k in picks])
+        launch = date.today()
+        homework9_assignment(course=course, launch=launch)
+        _demo_plans(course, launch)
     return course
+
+
+# --- the planner (issue 6): the mini-project plan and Homework 9's tutorial menu ---
+
+# Homework 9 (seeds/003): "pick two resources from the tutorials … from two different categories",
+# or the classifier-from-scratch mini-project instead.
+HOMEWORK9_TITLE = "Homework 9: two PyTorch tutorials"
+HOMEWORK9_INSTRUCTIONS = (
+    "Pick two resources from the PyTorch tutorials, work through them on your own, and write a paragraph about "
+    "your experience for each. Try to make this something you learn from, not just something you get through."
+)
+HOMEWORK9_OUTLINE = """\
+PyTorch Recipes: there are lots of good options here
+- Saving and loading models https://pytorch.org/tutorials/beginner/saving_loading_models.html
+- Defining a neural network https://pytorch.org/tutorials/recipes/recipes/defining_a_neural_network.html
+- What is a state_dict? https://pytorch.org/tutorials/recipes/recipes/what_is_state_dict.html
+- Zeroing out gradients https://pytorch.org/tutorials/recipes/recipes/zeroing_out_gradients.html
+Introduction to PyTorch: the entire category counts as one of your two resources (you can probably skim)
+- Learn the Basics (the whole series) https://pytorch.org/tutorials/beginner/basics/intro.html
+Introduction on YouTube: if you choose this category, type out the code yourself
+- Introduction to PyTorch on YouTube (the whole series) https://pytorch.org/tutorials/beginner/introyt.html
+Image and Video: these all look good
+- Transfer learning for computer vision https://pytorch.org/tutorials/beginner/transfer_learning_tutorial.html
+- TorchVision object detection finetuning https://pytorch.org/tutorials/intermediate/torchvision_tutorial.html
+- Adversarial example generation https://pytorch.org/tutorials/beginner/fgsm_tutorial.html
+Text: these use different abstractions than the Hugging Face library
+- Classifying names with a character-level RNN https://pytorch.org/tutorials/intermediate/char_rnn_classification_tutorial.html
+- Language translation with nn.Transformer https://pytorch.org/tutorials/beginner/translation_transformer.html
+Advanced (RL, Deploying, Parallel, Mobile, Recommendation): for the curious; we do a bit of RL later
+- Reinforcement learning (DQN) https://pytorch.org/tutorials/intermediate/reinforcement_q_learning.html
+- Deploying with Flask https://pytorch.org/tutorials/intermediate/flask_rest_api_tutorial.html
+- Distributed data parallel https://pytorch.org/tutorials/intermediate/ddp_tutorial.html
+"""
+ALTERNATIVE_TRACK = "The classifier-from-scratch mini-project"
+ALTERNATIVE_URL = "https://cs.calvin.edu/courses/cs/344/22sp/units/06recap/mini-proj/"
+MINI_PROJECT_TITLE = "Small-data mini-project on classification"
+DEMO_ANSWERS = {
+    "Application": "Help a field biologist identify a specimen quickly from a few measurements.",
+    "Stakeholders and risks": "Biologists and the records they keep; a confident wrong label ends up in a survey.",
+    "Target and metric": "The species column; balanced accuracy, because the classes are not the same size.",
+    "Iteration plan": "Start from the logistic-regression baseline, then try feature scaling and a small tree ensemble.",
+    "Data source and licence": "A built-in dataset shipped with an open-source package, free to use for teaching.",
+}
+
+
+def homework9_assignment(*, course: Course, launch: date) -> ProjectAssignment:
+    """Homework 9 with its tutorial menu; found again (not duplicated) on a second run."""
+    assignment, _ = ProjectAssignment.objects.get_or_create(
+        course=course, title=HOMEWORK9_TITLE,
+        defaults={"launch_on": launch, "checkin_on": launch + timedelta(days=3), "due_on": launch + timedelta(days=6),
+                  "plan_fields": [], "needs_dataset": False, "instructions": HOMEWORK9_INSTRUCTIONS},
+    )
+    if not ChoiceMenu.objects.filter(assignment=assignment).exists():
+        planner.menu_save(
+            assignment=assignment, outline=planner.parse_menu_outline(HOMEWORK9_OUTLINE), pick_count=2,
+            distinct_categories=True, alternative_label=ALTERNATIVE_TRACK, alternative_url=ALTERNATIVE_URL,
+            instructions=HOMEWORK9_INSTRUCTIONS,
+        )
+    return assignment
+
+
+def _demo_plans(course: Course, launch: date) -> None:
+    """The mini-project, with a few plans already submitted so the dashboard has something to show."""
+    assignment, created = ProjectAssignment.objects.get_or_create(
+        course=course, title=MINI_PROJECT_TITLE,
+        defaults={"launch_on": launch, "checkin_on": launch + timedelta(days=7), "due_on": launch + timedelta(days=21)},
+    )
+    if not created:
+        return
+    students = course.memberships.students().select_related("user", "course").order_by("user__email")
+    for index, membership in enumerate(students[:8]):
+        plan, _ = planner.plan_start(membership=membership, assignment=assignment)
+        planner.plan_save(plan=plan, by=membership, answers=DEMO_ANSWERS, dataset_id=plan.dataset_id)
+        if plan.dataset_id and index < 5:
+            planner.plan_submit(plan=plan, by=membership)

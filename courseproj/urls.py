@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from courseproj import dashboard_views, planner_views
 from courseproj import views as course_views
 from datasets import views as dataset_views
 from matching import views as matching_views
@@ -25,6 +26,23 @@ course_urls = [
     path("interests/", matching_views.interests, name="interests"),
     path("interests/everyone/", matching_views.everyone, name="everyone"),
     path("interests/<int:dataset_id>/<slug:action>/", matching_views.interest_change, name="interest_change"),
+    # --- the mini-project planner and the instructor dashboard (issue 6) ---
+    path("plan/", planner_views.assignments, name="assignments"),
+    path("plan/new/", planner_views.assignment_create, name="assignment_create"),
+    path("plan/<int:assignment_id>/", planner_views.assignment_detail, name="assignment_detail"),
+    path("plan/<int:assignment_id>/edit/", planner_views.assignment_edit, name="assignment_edit"),
+    path("plan/<int:assignment_id>/menu/", planner_views.menu_edit, name="menu_edit"),
+    path("plan/<int:assignment_id>/start/", planner_views.plan_start, name="plan_start"),
+    path("plans/<int:plan_id>/", planner_views.plan_detail, name="plan_detail"),
+    path("plans/<int:plan_id>/picks/", planner_views.plan_picks, name="plan_picks"),
+    path("plans/<int:plan_id>/milestones/", planner_views.milestone_add, name="milestone_add"),
+    path("plans/<int:plan_id>/milestones/<int:milestone_id>/remove/", planner_views.milestone_remove, name="milestone_remove"),
+    path("plans/<int:plan_id>/comments/", planner_views.plan_comment, name="plan_comment"),
+    path("plans/<int:plan_id>/review/", planner_views.plan_review, name="plan_review"),
+    path("dashboard/", dashboard_views.dashboard_page, name="dashboard"),
+    path("dashboard/students/<int:member_id>/", dashboard_views.dashboard_student, name="dashboard_student"),
+    path("dashboard/remind/", dashboard_views.dashboard_remind, name="dashboard_remind"),
+    path("dashboard/export.csv", dashboard_views.dashboard_export, name="dashboard_export"),
 ]
 
 urlpatterns = [

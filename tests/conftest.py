@@ -59,3 +59,19 @@ def client_for(client):
         return client
 
     return login
+
+
+# --- the planner (issue 6) ---
+
+
+@pytest.fixture
+def assignment(course):
+    return factories.ProjectAssignmentFactory(course=course, title="Small-data mini-project")
+
+
+@pytest.fixture
+def homework9(course):
+    """Homework 9 as the seed sets it: two tutorials from two different categories, or the alternative track."""
+    from courseproj.demo import homework9_assignment
+
+    return homework9_assignment(course=course, launch=factories.LAUNCH)

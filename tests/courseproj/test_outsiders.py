@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from courseproj.models import Membership
 from matching.models import MatchRun
+from tests import factories
 
 # Views outside any course: who may use them is decided by login alone.
 PUBLIC_URL_NAMES = {"home", "course_create", "join_by_code", "join_link"}
@@ -51,6 +52,8 @@ def kwargs_for(course, dataset, student):
     member = Membership.objects.get(course=course, user=student)
     run = MatchRun.objects.create(course=course, min_size=2, result={"assignments": {}, "circles": {}})
     values = {"course_id": course.pk, "dataset_id": dataset.pk, "member_id": member.pk, "action": "add", "run_id": run.pk}
+    milestone = factories.PlanMilestoneFactory(plan__assignment__course=course, plan__student=student)
+    values |= {"assignment_id": milestone.plan.assignment_id, "plan_id": milestone.plan_id, "milestone_id": milestone.pk}
 
     def build(name):
         names = next(n for _, p, n in _walk(get_resolver().url_patterns) if p.name == name)

@@ -1,0 +1,459 @@
+"""State changes of the mini-project planner: one function each.
+
+A plan moves draft → submitted → approved, or submitted → changes requested →
+submitted again. The student owns the edits and the submission; instructors
+and TAs decide. Every move is a conditional UPDATE on the status it starts
+from, so a double-click or two tabs make exactly one move and the second gets
+a clear message instead of a second transition.
+"""
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mass_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from courseproj.models import (
+    EDITABLE_PLAN_STATUSES,
+    ChoiceCategory,
+    ChoiceMenu,
+    ChoiceOption,
+    ChoicePick,
+    Course,
+    Membership,
+    Plan,
+    PlanComment,
+    PlanMilestone,
+    PlanStatus,
+    ProjectAssignment,
+)
+from matching.models import Interest
+from matching.selectors import published_assignments
+
+# --- assignments -------------------------------------------------------------
+
+
+def assignment_create(
+    *,
+    course: Course,
+    title: str,
+    launch_on: date,
+    checkin_on: date,
+    due_on: date,
+    plan_fields: list[str],
+    needs_dataset: bool = True,
+    instructions: str = "",
+) -> ProjectAssignment:
+    return ProjectAssignment.objects.create(
+        course=course, title=title, launch_on=launch_on, checkin_on=checkin_on, due_on=due_on,
+        plan_fields=plan_fields, needs_dataset=needs_dataset, instructions=instructions,
+    )
+
+
+def assignment_update(*, assignment: ProjectAssignment, **changes) -> ProjectAssignment:
+    """Change an assignment's settings; answers to a removed plan field are kept, just not shown."""
+    for name, value in changes.items():
+        setattr(assignment, name, value)
+    assignment.save()
+    return assignment
+
+
+# --- the choice menu -----------------------------------------------------------
+
+URL_AT_END = re.compile(r"\s+(https?://\S+)$")
+MAX_CATEGORIES = 50
+MAX_OPTIONS = 500
+
+
+@dataclass(frozen=True)
+class OutlineCategory:
+    name: str
+    note: str
+    options: tuple[tuple[str, str], ...]  # (title, url)
+
+
+def parse_menu_outline(text: str) -> list[OutlineCategory]:
+    """Read the instructor's outline: a category per line, its options below as "- title [url]".
+
+        PyTorch Recipes: there are lots of good options here
+        - Saving and loading models https://pytorch.org/tutorials/...
+        Text
+        - Language modelling with nn.Transformer
+
+    Raises ValidationError naming the line of every problem.
+    """
+    errors: list[str] = []
+    categories: list[tuple[str, str, list[tuple[str, str]]]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line[0] in "-*•":
+            title, url = line[1:].strip(), ""
+            found = URL_AT_END.search(title)
+            if found:
+                title, url = title[: found.start()].strip(), found.group(1)
+            if not categories:
+                errors.append(f"Line {number}: an option must come below its category.")
+            elif not title:
+                errors.append(f"Line {number}: the option has no title.")
+            elif len(title) > 200 or len(url) > 200:
+                errors.append(f"Line {number}: keep an option's title and link under 200 characters each.")
+            elif any(title == t for t, _ in categories[-1][2]):
+                errors.append(f"Line {number}: “{title}” is listed twice in “{categories[-1][0]}”.")
+            else:
+                categories[-1][2].append((title, url))
+            continue
+        name, _, note = line.partition(":")
+        name, note = name.strip(), note.strip()
+        if not name or len(name) > 120 or len(note) > 300:
+            errors.append(f"Line {number}: a category needs a name under 120 characters (and a note under 300).")
+        elif any(name == n for n, _, _ in categories):
+            errors.append(f"Line {number}: the category “{name}” appears twice.")
+        else:
+            categories.append((name, note, []))
+    for name, _, options in categories:
+        if not options:
+            errors.append(f"The category “{name}” has no options: list them below it, each starting with “-”.")
+    if not categories and not errors:
+        errors.append("List at least one category with its options.")
+    if len(categories) > MAX_CATEGORIES or sum(len(o) for _, _, o in categories) > MAX_OPTIONS:
+        errors.append(f"A menu holds at most {MAX_CATEGORIES} categories and {MAX_OPTIONS} options.")
+    if errors:
+        raise ValidationError(errors)
+    return [OutlineCategory(name, note, tuple(options)) for name, note, options in categories]
+
+
+def menu_outline(menu: ChoiceMenu) -> str:
+    """The outline text of an existing menu, for the edit form."""
+    lines = []
+    for category in menu.categories.prefetch_related("options"):
+        lines.append(f"{category.name}: {category.note}" if category.note else category.name)
+        lines.extend(f"- {o.title} {o.url}".rstrip() for o in category.options.all())
+    return "\n".join(lines)
+
+
+def menu_save(
+    *,
+    assignment: ProjectAssignment,
+    outline: list[OutlineCategory],
+    pick_count: int,
+    distinct_categories: bool,
+    alternative_label: str = "",
+    alternative_url: str = "",
+    instructions: str = "",
+) -> ChoiceMenu:
+    """Create or update the menu and make its options match the outline.
+
+    Options keep their identity by (category, title), so students' picks
+    survive an edit; removing an option someone picked is refused.
+    """
+    if distinct_categories and pick_count > len(outline):
+        raise ValidationError(
+            f"Nobody can pick {pick_count} from different categories: the menu has {len(outline)}."
+        )
+    if pick_count > sum(len(c.options) for c in outline):
+        raise ValidationError(f"The menu has fewer than {pick_count} options to pick from.")
+    with transaction.atomic():
+        menu, _ = ChoiceMenu.objects.select_for_update().update_or_create(
+            assignment=assignment,
+            defaults={"pick_count": pick_count, "distinct_categories": distinct_categories,
+                      "alternative_label": alternative_label, "alternative_url": alternative_url,
+                      "instructions": instructions},
+        )
+        wanted = {(c.name, title) for c in outline for title, _ in c.options}
+        existing = ChoiceOption.objects.filter(category__menu=menu).select_related("category")
+        gone = [o for o in existing if (o.category.name, o.title) not in wanted]
+        picked = [o for o in gone if o.picks.exists()]
+        if picked:
+            names = ", ".join(f"“{o.title}”" for o in picked[:5])
+            raise ValidationError(f"Students already picked {names}: keep {'it' if len(picked) == 1 else 'them'} on the menu.")
+        ChoiceOption.objects.filter(pk__in=[o.pk for o in gone]).delete()
+        ChoiceCategory.objects.filter(menu=menu).exclude(name__in=[c.name for c in outline]).delete()
+        for position, entry in enumerate(outline):
+            category, _ = ChoiceCategory.objects.update_or_create(
+                menu=menu, name=entry.name, defaults={"note": entry.note, "position": position}
+            )
+            for option_position, (title, url) in enumerate(entry.options):
+                ChoiceOption.objects.update_or_create(
+                    category=category, title=title, defaults={"url": url, "position": option_position}
+                )
+    return menu
+
+
+@dataclass(frozen=True)
+class PickRule:
+    count: int
+    distinct_categories: bool
+    has_alternative: bool
+
+    @classmethod
+    def of(cls, menu: ChoiceMenu) -> "PickRule":
+        return cls(menu.pick_count, menu.distinct_categories, bool(menu.alternative_label))
+
+
+def pick_errors(*, rule: PickRule, picked: list[tuple[str, str]], alternative: bool) -> list[str]:
+    """What is wrong with a student's picks, as sentences; [] when they meet the rule.
+
+    `picked` holds (option title, category name) for each chosen option.
+    """
+    n = len(picked)
+    either = f" (or take the alternative track)" if rule.has_alternative else ""
+    if alternative:
+        if not rule.has_alternative:
+            return ["This assignment has no alternative track: pick from the menu."]
+        if picked:
+            return [f"Choose either the alternative track or {rule.count} from the menu, not both: "
+                    f"uncheck your picks, or choose “Pick from the menu”."]
+        return []
+    if n < rule.count:
+        return [f"Pick {rule.count}{either}; you picked {n}."]
+    if n > rule.count:
+        return [f"Pick exactly {rule.count}; you picked {n}. Uncheck {n - rule.count}."]
+    errors = []
+    if rule.distinct_categories:
+        seen: dict[str, str] = {}
+        for title, category in picked:
+            if category in seen:
+                errors.append(f"Pick each from a different category: “{seen[category]}” and “{title}” "
+                              f"are both in “{category}”.")
+            seen.setdefault(category, title)
+    return errors
+
+
+# --- plans ---------------------------------------------------------------------
+
+
+def _require_owner(plan: Plan, by: Membership) -> None:
+    if by.user_id != plan.student_id:
+        raise PermissionDenied
+
+
+def _require_staff(plan: Plan, by: Membership) -> None:
+    if not by.is_staff_role or by.course_id != plan.assignment.course_id:
+        raise PermissionDenied
+
+
+def _not_editable_message(plan: Plan) -> str:
+    plan.refresh_from_db(fields=["status"])
+    if plan.status == PlanStatus.APPROVED:
+        return "Your plan is approved; it can no longer be changed."
+    return "Your plan is waiting for approval; you can change it again if your instructor asks for changes."
+
+
+def _matched_dataset(assignment: ProjectAssignment, student_id: int) -> tuple[bool, int | None]:
+    """(is there a published matching?, the student's dataset in it)."""
+    assigned = published_assignments(course=assignment.course)
+    return bool(assigned), assigned.get(student_id)
+
+
+def plan_start(*, membership: Membership, assignment: ProjectAssignment) -> tuple[Plan, bool]:
+    """The student's plan for the assignment, created on first use (a double-click makes one).
+
+    The dataset starts as the one the published matching gave, else the student's first choice.
+    """
+    if membership.is_staff_role:
+        raise PermissionDenied
+    dataset_id = None
+    if assignment.needs_dataset:
+        matched, dataset_id = _matched_dataset(assignment, membership.user_id)
+        if not matched:
+            first = Interest.objects.filter(course=assignment.course, student=membership.user, rank=1).first()
+            dataset_id = first.dataset_id if first else None
+    try:
+        with transaction.atomic():
+            return Plan.objects.get_or_create(
+                assignment=assignment, student=membership.user, defaults={"dataset_id": dataset_id}
+            )
+    except IntegrityError:
+        return Plan.objects.get(assignment=assignment, student=membership.user), False
+
+
+def plan_save(*, plan: Plan, by: Membership, answers: dict[str, str], dataset_id: int | None) -> Plan:
+    """Save the student's answers while the plan is editable.
+
+    The dataset is the student's choice only when the course published no
+    matching; after one is published, the matching decides.
+    """
+    _require_owner(plan, by)
+    if plan.assignment.needs_dataset:
+        matched, assigned = _matched_dataset(plan.assignment, plan.student_id)
+        dataset_id = assigned if matched else dataset_id
+    else:
+        dataset_id = None
+    changed = Plan.objects.filter(pk=plan.pk, status__in=EDITABLE_PLAN_STATUSES).update(
+        answers=answers, dataset_id=dataset_id, updated_at=timezone.now()
+    )
+    if not changed:
+        raise ValidationError(_not_editable_message(plan))
+    plan.refresh_from_db()
+    return plan
+
+
+def submit_errors(plan: Plan) -> list[str]:
+    """Why the plan cannot be submitted yet, as sentences."""
+    assignment = plan.assignment
+    errors = []
+    if assignment.needs_dataset and plan.dataset_id is None:
+        errors.append("Choose your dataset.")
+    for label in assignment.plan_fields:
+        if not (plan.answers.get(label) or "").strip():
+            errors.append(f"Answer “{label}”.")
+    menu = getattr(assignment, "menu", None)
+    if menu is not None:
+        picks = list(plan.picks.select_related("option__category"))
+        errors += pick_errors(rule=PickRule.of(menu), picked=[(p.option.title, p.option.category.name) for p in picks],
+                              alternative=plan.takes_alternative)
+        errors += [f"Write your reflection on “{p.option.title}”." for p in picks if not p.reflection.strip()]
+    return errors
+
+
+def _move(*, plan: Plan, by: Membership, to: PlanStatus, comment: str = "", **stamps) -> Plan:
+    """Move the plan to `to` from the states that lead there, leaving a comment with the event."""
+    sources = {
+        PlanStatus.SUBMITTED: EDITABLE_PLAN_STATUSES,
+        PlanStatus.APPROVED: (PlanStatus.SUBMITTED,),
+        PlanStatus.CHANGES_REQUESTED: (PlanStatus.SUBMITTED, PlanStatus.APPROVED),
+    }[to]
+    with transaction.atomic():
+        changed = Plan.objects.filter(pk=plan.pk, status__in=sources).update(
+            status=to, updated_at=timezone.now(), **stamps
+        )
+        if not changed:
+            plan.refresh_from_db(fields=["status"])
+            raise ValidationError(f"This plan is “{plan.get_status_display().lower()}”; it cannot be moved to "
+                                  f"“{PlanStatus(to).label.lower()}” from there.")
+        PlanComment.objects.create(plan=plan, author=by.user, body=comment, event=to)
+    plan.refresh_from_db()
+    return plan
+
+
+def plan_submit(*, plan: Plan, by: Membership) -> Plan:
+    """The student asks for approval; refused, with every reason, while something is missing."""
+    _require_owner(plan, by)
+    if not plan.is_editable:
+        raise ValidationError(_not_editable_message(plan))
+    errors = submit_errors(plan)
+    if errors:
+        raise ValidationError(errors)
+    return _move(plan=plan, by=by, to=PlanStatus.SUBMITTED, submitted_at=timezone.now())
+
+
+def plan_approve(*, plan: Plan, by: Membership, comment: str = "") -> Plan:
+    _require_staff(plan, by)
+    return _move(plan=plan, by=by, to=PlanStatus.APPROVED, comment=comment, decided_at=timezone.now())
+
+
+def plan_request_changes(*, plan: Plan, by: Membership, comment: str) -> Plan:
+    """Send the plan back to the student; the comment says what to change, so it is required."""
+    _require_staff(plan, by)
+    if not comment.strip():
+        raise ValidationError("Say what should change: the student sees your comment.")
+    return _move(plan=plan, by=by, to=PlanStatus.CHANGES_REQUESTED, comment=comment, decided_at=timezone.now())
+
+
+def plan_comment_add(*, plan: Plan, by: Membership, body: str) -> PlanComment:
+    """The student or staff add to the thread (anyone else never reaches the plan)."""
+    if by.user_id != plan.student_id:
+        _require_staff(plan, by)
+    return PlanComment.objects.create(plan=plan, author=by.user, body=body)
+
+
+def plan_milestone_add(*, plan: Plan, by: Membership, title: str, due_on: date) -> PlanMilestone:
+    _require_owner(plan, by)
+    assignment = plan.assignment
+    if not assignment.launch_on <= due_on <= assignment.due_on:
+        raise ValidationError(
+            f"Choose a date between the launch ({assignment.launch_on:%b %-d}) and the due date ({assignment.due_on:%b %-d})."
+        )
+    with transaction.atomic():
+        locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        if not locked.is_editable:
+            raise ValidationError(_not_editable_message(plan))
+        return PlanMilestone.objects.create(plan=plan, title=title, due_on=due_on)
+
+
+def plan_milestone_remove(*, plan: Plan, by: Membership, milestone: PlanMilestone) -> None:
+    _require_owner(plan, by)
+    with transaction.atomic():
+        locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        if not locked.is_editable:
+            raise ValidationError(_not_editable_message(plan))
+        milestone.delete()
+
+
+def plan_picks_set(
+    *, plan: Plan, by: Membership, option_ids: list[int], reflections: dict[int, str], takes_alternative: bool
+) -> Plan:
+    """Replace the student's picks (validated against the menu's rule) and keep their reflections."""
+    _require_owner(plan, by)
+    menu = ChoiceMenu.objects.get(assignment_id=plan.assignment_id)
+    options = list(ChoiceOption.objects.filter(category__menu=menu, pk__in=option_ids).select_related("category"))
+    if len(options) != len(set(option_ids)):
+        raise ValidationError("That option is not on this assignment's menu.")
+    errors = pick_errors(rule=PickRule.of(menu), picked=[(o.title, o.category.name) for o in options],
+                         alternative=takes_alternative)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        if not locked.is_editable:
+            raise ValidationError(_not_editable_message(plan))
+        ChoicePick.objects.filter(plan=plan).exclude(option_id__in=[o.pk for o in options]).delete()
+        for option in options:
+            ChoicePick.objects.update_or_create(
+                plan=plan, option=option, defaults={"reflection": reflections.get(option.pk, "")}
+            )
+        Plan.objects.filter(pk=plan.pk).update(takes_alternative=takes_alternative, updated_at=timezone.now())
+    plan.refresh_from_db()
+    return plan
+
+
+# --- reminders -------------------------------------------------------------------
+
+REMINDERS = {
+    "not_joined": (
+        "Join {course} on courseproj",
+        "Hello,\n\nYou are on the roster of {course}, but you have not joined it on courseproj yet.\n"
+        "Join here: {link}\n",
+    ),
+    "not_ranked": (
+        "Rank your datasets for {course}",
+        "Hello {name},\n\nYou have not ranked any datasets for the mini-project in {course} yet.\n"
+        "Choose a dataset at least one other student also works on, so you have someone to confer with.\n"
+        "Rank them here: {link}\n",
+    ),
+    "no_plan": (
+        "Submit your plan for {assignment}",
+        "Hello {name},\n\nYour plan for {assignment} in {course} has not been submitted yet"
+        " (due {due}).\nOpen it here: {link}\n",
+    ),
+    "changes_requested": (
+        "Your plan for {assignment} needs changes",
+        "Hello {name},\n\nYour instructor asked for changes to your plan for {assignment} in {course}.\n"
+        "Read the comments and resubmit: {link}\n",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str
+    link: str
+
+
+def stragglers_remind(*, course: Course, list_name: str, recipients: list[Recipient],
+                      assignment: ProjectAssignment | None = None) -> int:
+    """Email each straggler of one dashboard list (one message each: nobody sees the others' addresses)."""
+    subject, body = REMINDERS[list_name]
+    facts = {"course": course.title, "assignment": assignment.title if assignment else "",
+             "due": f"{assignment.due_on:%A %-d %B}" if assignment else ""}
+    messages = [
+        (subject.format(**facts), body.format(**facts, name=r.name, link=r.link), settings.DEFAULT_FROM_EMAIL, [r.email])
+        for r in recipients
+    ]
+    return send_mass_mail(messages, fail_silently=False) if messages else 0

@@ -1,0 +1,277 @@
+"""Pages of the planner: assignments, the choice menu, a student's plan and its review."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from courseproj import planner
+from courseproj.access import (
+    get_assignment,
+    get_instructor_membership,
+    get_membership,
+    get_milestone,
+    get_plan,
+    get_staff_membership,
+)
+from courseproj.dashboard import pick_tally, plan_page, tally_chart
+from courseproj.forms import AssignmentForm, CommentForm, MenuForm, MilestoneForm, PicksForm, PlanForm, ReviewForm
+from courseproj.models import ChoiceMenu, ChoiceOption, Plan
+from datasets.models import Dataset
+
+
+def _error(request, error: ValidationError) -> None:
+    for text in error.messages:
+        messages.error(request, text)
+
+
+@login_required
+def assignments(request, course_id: int):
+    """Staff: the course's assignments. Students: their plan for each."""
+    membership = get_membership(request.user, course_id)
+    course = membership.course
+    items = list(course.project_assignments.select_related("menu"))
+    plans = {p.assignment_id: p for p in Plan.objects.filter(assignment__course=course, student=request.user)}
+    return render(request, "planner/assignments.html", {
+        "membership": membership, "course": course, "items": [(a, plans.get(a.pk)) for a in items],
+    })
+
+
+@login_required
+def assignment_create(request, course_id: int):
+    membership = get_instructor_membership(request.user, course_id)
+    form = AssignmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        assignment = planner.assignment_create(
+            course=membership.course, title=data["title"], instructions=data["instructions"],
+            launch_on=data["launch_on"], checkin_on=data["checkin_on"], due_on=data["due_on"],
+            plan_fields=data["plan_fields_text"], needs_dataset=data["needs_dataset"],
+        )
+        messages.success(request, f"“{assignment.title}” created. Students can start their plans.")
+        return redirect("assignment_detail", course_id=course_id, assignment_id=assignment.pk)
+    return render(request, "planner/assignment_form.html", {"membership": membership, "course": membership.course, "form": form})
+
+
+@login_required
+def assignment_edit(request, course_id: int, assignment_id: int):
+    membership = get_instructor_membership(request.user, course_id)
+    assignment = get_assignment(membership, assignment_id)
+    form = AssignmentForm(request.POST or None, instance=assignment)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        planner.assignment_update(
+            assignment=assignment, title=data["title"], instructions=data["instructions"],
+            launch_on=data["launch_on"], checkin_on=data["checkin_on"], due_on=data["due_on"],
+            plan_fields=data["plan_fields_text"], needs_dataset=data["needs_dataset"],
+        )
+        messages.success(request, "Assignment saved.")
+        return redirect("assignment_detail", course_id=course_id, assignment_id=assignment.pk)
+    return render(request, "planner/assignment_form.html",
+                  {"membership": membership, "course": membership.course, "form": form, "assignment": assignment})
+
+
+@login_required
+def assignment_detail(request, course_id: int, assignment_id: int):
+    """Staff: the assignment's settings, its menu, and who picked what and how often."""
+    membership = get_staff_membership(request.user, course_id)
+    assignment = get_assignment(membership, assignment_id)
+    tallies, alternative = pick_tally(assignment=assignment)
+    return render(request, "planner/assignment_detail.html", {
+        "membership": membership, "course": membership.course, "assignment": assignment,
+        "menu": ChoiceMenu.objects.filter(assignment=assignment).first(), "tallies": tallies,
+        "tally_chart": tally_chart(tallies), "alternative": alternative,
+        "plans": assignment.plans.count(),
+    })
+
+
+@login_required
+def menu_edit(request, course_id: int, assignment_id: int):
+    membership = get_instructor_membership(request.user, course_id)
+    assignment = get_assignment(membership, assignment_id)
+    menu = ChoiceMenu.objects.filter(assignment=assignment).first()
+    form = MenuForm(request.POST or None, instance=menu,
+                    initial={"outline": planner.menu_outline(menu)} if menu else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            planner.menu_save(
+                assignment=assignment, outline=data["outline"], pick_count=data["pick_count"],
+                distinct_categories=data["distinct_categories"], alternative_label=data["alternative_label"],
+                alternative_url=data["alternative_url"], instructions=data["instructions"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Choice menu saved.")
+            return redirect("assignment_detail", course_id=course_id, assignment_id=assignment.pk)
+    return render(request, "planner/menu_form.html",
+                  {"membership": membership, "course": membership.course, "assignment": assignment, "form": form})
+
+
+@login_required
+@require_POST
+def plan_start(request, course_id: int, assignment_id: int):
+    membership = get_membership(request.user, course_id)
+    assignment = get_assignment(membership, assignment_id)
+    if membership.is_staff_role:
+        messages.info(request, "Plans are written by students; you review them from the dashboard.")
+        return redirect("assignment_detail", course_id=course_id, assignment_id=assignment.pk)
+    plan, _ = planner.plan_start(membership=membership, assignment=assignment)
+    return redirect("plan_detail", course_id=course_id, plan_id=plan.pk)
+
+
+def _plan_forms(membership, plan, page, data=None) -> dict:
+    datasets = None
+    if plan.assignment.needs_dataset and not page.matched:
+        datasets = Dataset.objects.visible_to(membership).in_catalog()
+    plan_form = PlanForm(data, labels=plan.assignment.plan_fields, datasets=datasets, initial={
+        "dataset": plan.dataset_id, **{f"answer_{i}": answer for i, (_, answer) in enumerate(page.answers)},
+    })
+    options = [o for c in page.categories for o in c.options.all()]
+    picks_form = PicksForm(options=options, initial={
+        "track": "alternative" if plan.takes_alternative else "menu",
+        **{f"option_{pk}": True for pk in page.picks},
+        **{f"reflection_{pk}": p.reflection for pk, p in page.picks.items()},
+    })
+    return {"plan_form": plan_form, "picks_form": picks_form}
+
+
+def _render_plan(request, membership, plan, **forms):
+    page = plan_page(plan=plan, viewer=membership)
+    context = {
+        "membership": membership, "course": membership.course, "plan": plan, "assignment": plan.assignment,
+        "page": page, "is_owner": plan.student_id == request.user.pk,
+        "milestone_form": MilestoneForm(), "comment_form": CommentForm(), "review_form": ReviewForm(),
+        **_plan_forms(membership, plan, page),
+    }
+    # Bound forms with errors keep the student's input; the page answers 200 with the messages.
+    context.update(forms)
+    context["picks_grouped"] = context["picks_form"].grouped(page.categories)
+    return render(request, "planner/plan.html", context)
+
+
+@login_required
+def plan_detail(request, course_id: int, plan_id: int):
+    """The plan page; the owner's POST saves it, and submits it when they pressed "Submit"."""
+    membership = get_membership(request.user, course_id)
+    plan = get_plan(membership, plan_id)
+    if request.method != "POST":
+        return _render_plan(request, membership, plan)
+    page = plan_page(plan=plan, viewer=membership)
+    plan_form = _plan_forms(membership, plan, page, data=request.POST)["plan_form"]
+    if not plan_form.is_valid():
+        messages.error(request, "Your plan was not saved: see the messages next to the fields.")
+        return _render_plan(request, membership, plan, plan_form=plan_form)
+    dataset = plan_form.cleaned_data.get("dataset")
+    try:
+        planner.plan_save(plan=plan, by=membership, answers=plan_form.answers(), dataset_id=dataset.pk if dataset else None)
+    except ValidationError as error:
+        _error(request, error)
+        return redirect("plan_detail", course_id=course_id, plan_id=plan.pk)
+    if "submit" not in request.POST:
+        messages.success(request, "Plan saved as a draft.")
+        return redirect("plan_detail", course_id=course_id, plan_id=plan.pk)
+    try:
+        planner.plan_submit(plan=plan, by=membership)
+    except ValidationError as error:
+        messages.warning(request, "Plan saved, but not submitted yet:")
+        _error(request, error)
+    else:
+        messages.success(request, "Plan submitted. Your instructor will approve it or ask for changes.")
+    return redirect("plan_detail", course_id=course_id, plan_id=plan.pk)
+
+
+@login_required
+@require_POST
+def plan_picks(request, course_id: int, plan_id: int):
+    membership = get_membership(request.user, course_id)
+    plan = get_plan(membership, plan_id)
+    options = ChoiceOption.objects.filter(category__menu__assignment_id=plan.assignment_id)
+    form = PicksForm(request.POST, options=options)
+    if not form.is_valid():
+        messages.error(request, "Your picks were not saved: see the messages next to the reflections.")
+        return _render_plan(request, membership, plan, picks_form=form)
+    try:
+        planner.plan_picks_set(plan=plan, by=membership, option_ids=form.picked(), reflections=form.reflections(),
+                               takes_alternative=form.cleaned_data["track"] == "alternative")
+    except ValidationError as error:
+        _error(request, error)
+        return _render_plan(request, membership, plan, picks_form=form)
+    messages.success(request, "Alternative track chosen." if plan.takes_alternative else "Picks saved.")
+    return redirect(f"{_plan_url(course_id, plan.pk)}#picks")
+
+
+@login_required
+@require_POST
+def milestone_add(request, course_id: int, plan_id: int):
+    membership = get_membership(request.user, course_id)
+    plan = get_plan(membership, plan_id)
+    form = MilestoneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the milestone a title and a date.")
+    else:
+        try:
+            planner.plan_milestone_add(plan=plan, by=membership, **form.cleaned_data)
+        except ValidationError as error:
+            _error(request, error)
+        else:
+            messages.success(request, "Milestone added.")
+    return redirect("plan_detail", course_id=course_id, plan_id=plan.pk)
+
+
+@login_required
+@require_POST
+def milestone_remove(request, course_id: int, plan_id: int, milestone_id: int):
+    membership = get_membership(request.user, course_id)
+    plan = get_plan(membership, plan_id)
+    milestone = get_milestone(plan, milestone_id)
+    try:
+        planner.plan_milestone_remove(plan=plan, by=membership, milestone=milestone)
+    except ValidationError as error:
+        _error(request, error)
+    else:
+        messages.success(request, f"Milestone “{milestone.title}” removed.")
+    return redirect("plan_detail", course_id=course_id, plan_id=plan.pk)
+
+
+@login_required
+@require_POST
+def plan_comment(request, course_id: int, plan_id: int):
+    membership = get_membership(request.user, course_id)
+    plan = get_plan(membership, plan_id)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write a comment (at most 5,000 characters) first.")
+    else:
+        planner.plan_comment_add(plan=plan, by=membership, body=form.cleaned_data["body"])
+        messages.success(request, "Comment added.")
+    return redirect(f"{_plan_url(course_id, plan.pk)}#thread")
+
+
+@login_required
+@require_POST
+def plan_review(request, course_id: int, plan_id: int):
+    """Staff approve the plan or ask for changes (with a comment saying what)."""
+    membership = get_membership(request.user, course_id)
+    plan = get_plan(membership, plan_id)  # first: a classmate gets 404, like for every other plan URL
+    if not membership.is_staff_role:
+        raise PermissionDenied
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        return _render_plan(request, membership, plan, review_form=form)
+    try:
+        if form.cleaned_data["decision"] == "approve":
+            planner.plan_approve(plan=plan, by=membership, comment=form.cleaned_data["comment"])
+            messages.success(request, f"{plan.student.display_name}'s plan is approved.")
+        else:
+            planner.plan_request_changes(plan=plan, by=membership, comment=form.cleaned_data["comment"])
+            messages.success(request, f"Changes requested from {plan.student.display_name}.")
+    except ValidationError as error:
+        _error(request, error)
+    return redirect("plan_detail", course_id=course_id, plan_id=plan.pk)
+
+
+def _plan_url(course_id: int, plan_id: int) -> str:
+    return reverse("plan_detail", kwargs={"course_id": course_id, "plan_id": plan_id})
