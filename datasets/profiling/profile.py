@@ -1,0 +1,464 @@
+"""Profile a table for a classification project: types, summary, warnings, baselines.
+
+The result is plain JSON (no NaN or Infinity: it is stored in a jsonb column)
+with the keys the report page, the command and the planner read.
+"""
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from datasets.profiling import baselines as bl
+from datasets.profiling.columns import ColumnFacts, choose_target, column_facts, target_labels
+from datasets.profiling.errors import ProfileError
+from datasets.profiling.loading import LoadedTable, _clean_names
+
+DEFAULT_TIME_BUDGET = 20.0
+# The course's rule of thumb: fewer than 30 examples of a class is too few.
+SMALL_CLASS = 30
+# Majority / minority class size from which accuracy misleads (80/20 and worse).
+HEAVY_IMBALANCE_RATIO = 4.0
+# From this ratio on (60/40 and worse) class-weighted baselines are fitted.
+WEIGHTING_RATIO = 1.5
+# A single column that predicts the target this well (balanced accuracy) gives it away.
+LEAK_SCORE = 0.99
+LEAK_BINS = 32
+MIN_ROWS = 10
+# Every class keeps at least this many rows in a model's sample.
+MIN_SAMPLE_PER_CLASS = 10
+# A pandas copy of the table above this size strains a notebook (pandas copies a lot).
+NOTEBOOK_BYTES = 1024**3
+# HistGradientBoosting's native categories need codes below 255.
+MAX_CATEGORY_CODES = 254
+MESSAGES_PER_CODE = 10
+USED_KINDS = ("numeric", "categorical", "datetime")
+DROP_REASONS = {
+    "identifier": "an identifier",
+    "constant": "constant",
+    "text": "free text",
+}
+
+
+def profile_frame(
+    frame: pd.DataFrame,
+    *,
+    target: str | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    load_info: LoadedTable | None = None,
+    time_budget: float = DEFAULT_TIME_BUDGET,
+) -> dict:
+    """The profile of a table for the given (or a proposed) target column.
+
+    Raises ProfileError for a table without rows, an unknown target, or no
+    plausible target when none is given.
+    """
+    started = time.perf_counter()
+    report = progress or (lambda fraction, stage: None)
+    # One thread for BLAS and OpenMP. Measured on the shared 2-core machine:
+    # gradient boosting on digits took 0.5 s per fit on one OpenMP thread and
+    # 0.6–3.4 s on two (busy-waiting threads collapse when another process
+    # runs); small BLAS calls gain nothing from threads, and OpenBLAS
+    # reserves memory per thread. The forest alone uses two (joblib) threads.
+    with threadpool_limits(limits=1):
+        result = _profile(frame, target, report, load_info, started + time_budget)
+    result["seconds"] = time.perf_counter() - started
+    report(1.0, "done")
+    return plain_json(result)
+
+
+def _profile(frame, target, report, load_info, deadline) -> dict:
+    """1. Types; 2. target; 3. summary and warnings; 4. baselines; 5. curve and confusion matrix."""
+    report(0.02, "column types")
+    frame, renamed = _with_clean_names(frame)
+    if frame.shape[1] == 0:
+        raise ProfileError("no_columns", "The table has no columns.")
+    if len(frame) == 0:
+        raise ProfileError("no_rows", "The table has column names but no data rows, so there is nothing to profile.")
+    facts = {name: column_facts(frame[name]) for name in frame.columns}
+    target, proposed = choose_target(frame, facts, target)
+
+    report(0.08, "summary")
+    labels = target_labels(frame[target])
+    keep = labels.notna().to_numpy()
+    n_rows = int(keep.sum())
+    if n_rows < MIN_ROWS:
+        raise ProfileError(
+            "too_few_rows", f"Only {n_rows} rows have a value in “{target}”; at least {MIN_ROWS} are needed for any score."
+        )
+    classes = _class_counts(labels[keep])
+    warnings = _load_warnings(load_info, renamed)
+    if not keep.all():
+        warnings.append(_warning(
+            "missing_target",
+            f"{len(frame) - n_rows:,} rows have no value in the target “{target}” and were left out.",
+            target,
+        ))
+    result = {
+        "rows": len(frame),
+        "columns": frame.shape[1],
+        "target": target,
+        "target_proposed": proposed,
+        "task": "binary" if len(classes) <= 2 else "multiclass",
+        "classes": classes,
+        "column_types": {name: facts[name].kind for name in frame.columns},
+        "missing": {name: facts[name].missing for name in frame.columns},
+        "cardinality": {name: facts[name].distinct for name in frame.columns},
+        "numeric_summary": _numeric_summary(frame, facts),
+        "warnings": warnings,
+        "baselines": [],
+        "best_model": None,
+        "baseline_to_beat": None,
+        "learning_curve": None,
+        "confusion_matrix": None,
+        "sampled_rows": None,
+        "cv_folds": None,
+        "features": None,
+    }
+    if load_info is not None:
+        result["load"] = load_info.facts()
+    if len(classes) < 2:
+        warnings.append(_warning(
+            "single_class",
+            f"Every row has the same value in “{target}” ({next(iter(classes))}), so there is nothing to classify.",
+            target,
+        ))
+        return result
+    warnings.extend(_class_warnings(classes, target))
+    warnings.extend(_column_warnings(facts, target))
+    warnings.extend(_memory_warning(frame))
+
+    # Rows for the models, in a stratified random order: any prefix is a stratified sample.
+    class_names = list(classes)
+    y_all = pd.Categorical(labels[keep], categories=class_names).codes.astype(np.int64)
+    order = stratified_order(y_all, len(class_names))
+    sample = order[: min(n_rows, bl.MAX_MODEL_ROWS)]
+    kept_rows = np.flatnonzero(keep)[sample]
+    used = [name for name in frame.columns if name != target and facts[name].kind in USED_KINDS]
+    design = _design(frame.iloc[kept_rows], used, facts, y_all[sample])
+    leaks = _leaks(design, len(class_names))
+    for name, value in leaks.items():
+        warnings.append(_warning(
+            "target_leak",
+            f"“{name}” alone predicts “{target}” with a balanced accuracy of {value:.2f}: it probably "
+            "gives the answer away, so the baselines leave it out.",
+            name,
+        ))
+    if leaks:
+        used = [name for name in used if name not in leaks]
+        design = _design(frame.iloc[kept_rows], used, facts, y_all[sample])
+    result["features"] = {
+        "used": used,
+        "dropped": {
+            name: DROP_REASONS.get(facts[name].kind, "target leak" if name in leaks else facts[name].kind)
+            for name in frame.columns
+            if name != target and name not in used
+        },
+    }
+    if not used:
+        warnings.append(_warning("no_features", "No column is usable as a feature, so only the dummy model was fitted.", None))
+
+    report(0.12, "baselines")
+    counts = np.bincount(y_all, minlength=len(class_names))
+    weighted = counts.max() / max(1, counts.min()) >= WEIGHTING_RATIO
+    outcomes, skipped = _run_baselines(design, len(class_names), weighted, bool(used), report, deadline)
+    result["baselines"] = [outcome.as_dict() for outcome in outcomes]
+    if skipped:
+        warnings.append(_warning(
+            "time_budget",
+            f"Skipped to stay within the time budget: {', '.join(skipped)}.",
+            None,
+        ))
+    sampled = _sample_warning(outcomes, n_rows)
+    if sampled:
+        warnings.append(sampled)
+        result["sampled_rows"] = min(outcome.rows for outcome in outcomes)
+    result["cv_folds"] = max(outcome.folds for outcome in outcomes)
+    scored = [outcome for outcome in outcomes if outcome.name != bl.MODELS[0].name] or outcomes
+    best = max(scored, key=lambda outcome: outcome.scores["balanced_accuracy"])
+    result["best_model"] = best.name
+    result["baseline_to_beat"] = {
+        "model": best.name, "metric": "balanced_accuracy", "value": best.scores["balanced_accuracy"]
+    }
+    result["confusion_matrix"] = {"labels": class_names, "matrix": bl.confusion(best, design.y, len(class_names))}
+
+    report(0.9, "learning curve")
+    curve_outcome = _curve_model(scored, best, deadline)
+    if curve_outcome is not None:
+        spec = next(spec for spec in bl.MODELS if spec.name == curve_outcome.name)
+        result["learning_curve"] = bl.learning_curve(spec, design, curve_outcome, len(class_names))
+    return result
+
+
+def _with_clean_names(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+    names, renamed = _clean_names([str(name) for name in frame.columns])
+    if names != list(frame.columns):
+        frame = frame.set_axis(names, axis=1)
+    return frame, renamed
+
+
+def _class_counts(labels: pd.Series) -> dict[str, int]:
+    """Examples per class, in natural order (numbers numerically, else alphabetically)."""
+    counts = labels.value_counts()
+
+    def key(label: str):
+        try:
+            return (0, float(label), "")
+        except ValueError:
+            return (1, 0.0, label)
+
+    return {str(label): int(counts[label]) for label in sorted(counts.index, key=key)}
+
+
+def stratified_order(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """A fixed random order of the rows in which every prefix is a stratified sample.
+
+    1. Shuffle within each class (fixed seed) and give each row its rank r.
+    2. Its key is (r + ½) / class size: classes interleave in proportion.
+    3. The first MIN_SAMPLE_PER_CLASS rows of every class come first, so a
+       small sample of a big table still has each rare class in every fold.
+    """
+    rng = np.random.default_rng(bl.SEED)
+    noise = rng.random(len(y))
+    by_class = np.lexsort((noise, y))
+    counts = np.bincount(y, minlength=n_classes)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.empty(len(y))
+    rank[by_class] = np.arange(len(y)) - starts[y[by_class]]
+    key = (rank + 0.5) / counts[y] + noise * 1e-9
+    key[rank < MIN_SAMPLE_PER_CLASS] -= 1
+    return np.argsort(key, kind="stable")
+
+
+def _design(frame: pd.DataFrame, used: list[str], facts: dict[str, ColumnFacts], y: np.ndarray) -> bl.Design:
+    """Numbers (dates as days) first, then categories as codes by frequency (rare ones pooled)."""
+    numeric = [name for name in used if facts[name].kind != "categorical"]
+    categorical = [name for name in used if facts[name].kind == "categorical"]
+    columns, cardinalities = [], []
+    for name in numeric:
+        series = frame[name]
+        if facts[name].kind == "datetime":
+            stamps = pd.to_datetime(series, errors="coerce", format="mixed") if series.dtype == object else series
+            days = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64) / 86_400e9
+            columns.append(np.where(stamps.isna().to_numpy(), np.nan, days))
+        else:
+            columns.append(series.to_numpy(dtype=np.float64, na_value=np.nan))
+    for name in categorical:
+        series = frame[name].astype(object).where(frame[name].notna(), None)
+        top = series.value_counts().index[:MAX_CATEGORY_CODES]
+        codes = pd.Categorical(series, categories=top).codes.astype(np.float64)
+        codes[codes < 0] = MAX_CATEGORY_CODES
+        codes[series.isna().to_numpy()] = np.nan
+        columns.append(codes)
+        cardinalities.append(int(np.nanmax(codes)) + 1 if len(codes) and not np.isnan(codes).all() else 1)
+    X = np.column_stack(columns) if columns else np.zeros((len(frame), 0))
+    return bl.Design(X, y, tuple(numeric + categorical), len(numeric), len(categorical), tuple(cardinalities))
+
+
+def _leaks(design: bl.Design, n_classes: int) -> dict[str, float]:
+    """Columns that alone predict the target almost perfectly (balanced accuracy ≥ 0.99).
+
+    Each column is cut into groups (its categories, or up to 32 quantile bins
+    of a number; missing is a group) and every group predicts its most common
+    class. Columns with too many groups for the rows (more than one per 20
+    rows, and more than twice the classes) are not judged: they would
+    "predict" by memorising.
+    """
+    n = len(design.y)
+    leaks = {}
+    counts = np.bincount(design.y, minlength=n_classes)
+    bins = max(2, min(LEAK_BINS, n // 20))
+    for index in range(design.X.shape[1]):
+        values = design.X[:, index]
+        missing = np.isnan(values)
+        if index < design.n_numeric:
+            edges = np.unique(np.nanquantile(values, np.linspace(0, 1, bins + 1)[1:-1])) if (~missing).any() else []
+            groups = np.searchsorted(edges, values, side="right")
+        else:
+            groups = np.nan_to_num(values, nan=0).astype(np.int64)
+        groups = np.where(missing, groups.max(initial=0) + 1, groups)
+        n_groups = int(groups.max()) + 1
+        if n_groups > max(2 * n_classes, n // 20):
+            continue
+        table = np.bincount(groups * n_classes + design.y, minlength=n_groups * n_classes).reshape(n_groups, n_classes)
+        predicted = table.argmax(axis=1)
+        hits = np.zeros(n_classes)
+        np.add.at(hits, predicted, table[np.arange(n_groups), predicted])
+        score = float(np.mean(hits[counts > 0] / counts[counts > 0]))
+        if score >= LEAK_SCORE:
+            leaks[design.names[index]] = score
+    return leaks
+
+
+def _warning(code: str, message: str, column: str | None) -> dict:
+    return {"code": code, "message": message, "column": column}
+
+
+def _load_warnings(load_info: LoadedTable | None, renamed: list[dict]) -> list[dict]:
+    """What reading the file did, as warnings: nothing a student should be surprised by later."""
+    warnings = []
+    renamed = (load_info.renamed_columns if load_info else []) + renamed
+    if renamed:
+        pairs = ", ".join(f"“{item['from']}” → “{item['to']}”" for item in renamed[:MESSAGES_PER_CODE])
+        warnings.append(_warning("renamed_columns", f"Duplicate or blank column names were renamed: {pairs}.", None))
+    if load_info is None:
+        return warnings
+    if load_info.encoding and load_info.encoding not in ("utf-8", "utf-8-sig", "ascii"):
+        warnings.append(_warning(
+            "encoding_detected", f"The file is not UTF-8; it was read as {load_info.encoding}.", None
+        ))
+    if load_info.ragged_rows:
+        lines = load_info.ragged_row_numbers[:5]
+        where = f" (lines {', '.join(str(n) for n in lines)}{', …' if load_info.ragged_rows > len(lines) else ''})" if lines else ""
+        warnings.append(_warning(
+            "ragged_rows",
+            f"{load_info.ragged_rows:,} rows had a different number of fields than the header{where} and were skipped.",
+            None,
+        ))
+    for name in load_info.decimal_comma_columns[:MESSAGES_PER_CODE]:
+        warnings.append(_warning("decimal_comma", f"“{name}” uses decimal commas (like 3,14); it was read as numbers.", name))
+    for name, example in list(load_info.mixed_columns.items())[:MESSAGES_PER_CODE]:
+        warnings.append(_warning(
+            "mixed_types",
+            f"“{name}” is mostly numbers but also holds text (e.g. “{example}”), so the whole column was kept as text.",
+            name,
+        ))
+    return warnings
+
+
+def _class_warnings(classes: dict[str, int], target: str) -> list[dict]:
+    warnings = []
+    small = [(label, count) for label, count in classes.items() if count < SMALL_CLASS]
+    for label, count in small[:MESSAGES_PER_CODE]:
+        warnings.append(_warning(
+            "small_class",
+            f"Class “{label}” has only {count} example{'s' if count != 1 else ''} (fewer than {SMALL_CLASS}).",
+            target,
+        ))
+    if len(small) > MESSAGES_PER_CODE:
+        warnings.append(_warning(
+            "small_class", f"…and {len(small) - MESSAGES_PER_CODE} more classes have fewer than {SMALL_CLASS} examples.", target
+        ))
+    largest, smallest = max(classes.items(), key=lambda item: item[1]), min(classes.items(), key=lambda item: item[1])
+    if largest[1] >= HEAVY_IMBALANCE_RATIO * smallest[1]:
+        share = largest[1] / sum(classes.values())
+        warnings.append(_warning(
+            "heavy_imbalance",
+            f"The classes are heavily imbalanced: “{largest[0]}” has {largest[1]:,} examples ({share:.0%}), "
+            f"“{smallest[0]}” only {smallest[1]:,}.",
+            target,
+        ))
+    return warnings
+
+
+def _column_warnings(facts: dict[str, ColumnFacts], target: str) -> list[dict]:
+    messages = {
+        "identifier": ("identifier_column", "“{}” looks like an identifier (a different value for almost every row); "
+                       "the baselines leave it out."),
+        "constant": ("constant_column", "“{}” has a single value (or none); the baselines leave it out."),
+        "text": ("text_column", "“{}” holds free text, which the quick baselines do not use."),
+    }
+    warnings = []
+    for name, fact in facts.items():
+        if name != target and fact.kind in messages:
+            code, template = messages[fact.kind]
+            warnings.append(_warning(code, template.format(name), name))
+    return warnings
+
+
+def _memory_warning(frame: pd.DataFrame) -> list[dict]:
+    """Estimate the table's size in pandas from the dtypes and a sample of the text cells."""
+    sample = frame.iloc[:: max(1, len(frame) // 1000)]
+    per_row = sample.memory_usage(deep=True, index=False).sum() / max(1, len(sample))
+    estimate = per_row * len(frame)
+    if estimate <= NOTEBOOK_BYTES:
+        return []
+    return [_warning(
+        "too_large_for_memory",
+        f"Loaded in pandas this table takes about {estimate / 1024**3:.1f} GB; a notebook may run out of memory "
+        "once the data is copied a few times.",
+        None,
+    )]
+
+
+def _numeric_summary(frame: pd.DataFrame, facts: dict[str, ColumnFacts]) -> dict:
+    summary = {}
+    for name, fact in facts.items():
+        if fact.kind == "numeric" and fact.missing < len(frame):
+            values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            summary[name] = {
+                "min": np.nanmin(values), "max": np.nanmax(values),
+                "mean": np.nanmean(values), "std": np.nanstd(values),
+            }
+    return summary
+
+
+def _run_baselines(design, n_classes, weighted, has_features, report, deadline):
+    """Every model in order (cheap first), each on its own row cap; skipped when out of time."""
+    specs = bl.MODELS if has_features else bl.MODELS[:1]
+    outcomes, skipped = [], []
+    n_model = len(design.y)
+    for index, spec in enumerate(specs):
+        report(0.12 + 0.75 * index / len(specs), f"fitting {spec.name}")
+        if time.perf_counter() > deadline and outcomes:
+            skipped.append(spec.name)
+            continue
+        rows = min(spec.max_rows, n_model)
+        outcome = bl.run_model(
+            spec, design, rows, n_classes, weighted=weighted and spec.weighted_when_imbalanced, deadline=deadline
+        )
+        if outcome is None:
+            skipped.append(spec.name)
+        else:
+            outcomes.append(outcome)
+    return outcomes, skipped
+
+
+def _sample_warning(outcomes: list[bl.Outcome], n_rows: int) -> dict | None:
+    """Which models saw which sample, in one sentence; None when all saw every row."""
+    if all(outcome.rows >= n_rows for outcome in outcomes):
+        return None
+    by_size: dict[int, list[str]] = {}
+    for outcome in outcomes:
+        by_size.setdefault(outcome.rows, []).append(outcome.name)
+    parts = [
+        f"{', '.join(names)} on {'all ' if rows >= n_rows else ''}{rows:,} rows"
+        for rows, names in sorted(by_size.items())
+    ]
+    return _warning(
+        "sampled",
+        "To stay fast, models were trained on stratified random samples: " + "; ".join(parts)
+        + f". The summary uses all {n_rows:,} rows.",
+        None,
+    )
+
+
+def _curve_model(scored: list[bl.Outcome], best: bl.Outcome, deadline: float) -> bl.Outcome | None:
+    """The best model if its learning curve fits in the time left, else the best one that does."""
+    left = deadline - time.perf_counter()
+    fits_per_curve = bl.CURVE_FOLDS * sum(bl.CURVE_FRACTIONS)
+    ranked = [best] + sorted(
+        (outcome for outcome in scored if outcome is not best), key=lambda o: -o.scores["balanced_accuracy"]
+    )
+    for outcome in ranked:
+        if outcome.fit_seconds * fits_per_curve * 1.3 <= left:
+            return outcome
+    return None
+
+
+def plain_json(value):
+    """Numbers as plain finite floats or ints (NaN and Infinity become None), keys as text."""
+    if isinstance(value, dict):
+        return {str(key): plain_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_json(item) for item in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return round(float(value), 6) if np.isfinite(value) else None
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
