@@ -165,9 +165,17 @@ def pick_tally(*, assignment: ProjectAssignment) -> tuple[list[OptionTally], lis
     return tallies, alternative
 
 
+# The shared bar chart leaves room for about 25 characters of label; the tables next to it give the full text.
+LABEL_CHARS = 24
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1].rstrip() + "…"
+
+
 def tally_chart(tallies: list[OptionTally]) -> dict | None:
     picked = sorted((t for t in tallies if t.names), key=lambda t: -len(t.names))
-    return bar_chart([(t.title, len(t.names), str(len(t.names)), False) for t in picked]) if picked else None
+    return bar_chart([(_label(t.title), len(t.names), str(len(t.names)), False) for t in picked]) if picked else None
 
 
 # --- the dashboard ---------------------------------------------------------------
@@ -259,12 +267,15 @@ def dashboard(*, course: Course, assignment: ProjectAssignment | None) -> Dashbo
 
     plans: dict[int, dict] = {}
     picks: dict[int, list[str]] = defaultdict(list)
+    picked_titles: Counter = Counter()
     if assignment is not None:
         plans = {p["student_id"]: p for p in assignment.plans.values("pk", "student_id", "status", "takes_alternative")}
         for student_id, category, title in ChoicePick.objects.filter(plan__assignment=assignment).values_list(
             "plan__student_id", "option__category__name", "option__title"
         ):
-            picks[student_id].append(f"{category}: {title}")
+            if student_id in ids:  # a student who left the course keeps their rows, not their say
+                picks[student_id].append(f"{category}: {title}")
+                picked_titles[title] += 1
 
     rows = []
     for m in students:
@@ -293,7 +304,7 @@ def dashboard(*, course: Course, assignment: ProjectAssignment | None) -> Dashbo
 
     chosen = sorted(sizes.items(), key=lambda item: (-item[1], datasets[item[0]].title if item[0] in datasets else ""))
     choice_chart = bar_chart([
-        (datasets[d].title, n, f"{n} — alone" if n == 1 else str(n), n == 1) for d, n in chosen if d in datasets
+        (_label(datasets[d].title), n, f"{n} — alone" if n == 1 else str(n), n == 1) for d, n in chosen if d in datasets
     ]) if chosen else None
     results = dict(ProfileJob.objects.filter(
         pk__in=[datasets[d].profile_job_id for d, _ in chosen if d in datasets and datasets[d].profile_job_id]
@@ -310,8 +321,7 @@ def dashboard(*, course: Course, assignment: ProjectAssignment | None) -> Dashbo
         plan_counts = [("not_started", "Not started", status_counts["not_started"])] + [
             (s.value, s.label, status_counts[s.value]) for s in PlanStatus
         ]
-        pick_counts = Counter(p for r in rows for p in r.picks)
-        pick_chart = bar_chart([(p, n, str(n), False) for p, n in pick_counts.most_common()]) if pick_counts else None
+        pick_chart = bar_chart([(_label(t), n, str(n), False) for t, n in picked_titles.most_common()]) if picked_titles else None
     board = Dashboard(
         assignment=assignment,
         assignments=list(ProjectAssignment.objects.filter(course=course)),

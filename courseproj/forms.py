@@ -141,7 +141,7 @@ class PlanForm(forms.Form):
     """The plan's questions (from the assignment) and, when the course runs no matching, the dataset."""
 
     def __init__(self, *args, labels: list[str], datasets=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         self.labels = labels
         if datasets is not None:
             self.fields["dataset"] = forms.ModelChoiceField(
@@ -197,7 +197,7 @@ class CommentForm(forms.Form):
 
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("changes", "Request changes")])
-    comment = forms.CharField(label="Comment to the student", max_length=5000, required=False,
+    comment = forms.CharField(label="Comment with your decision", max_length=5000, required=False,
                               widget=forms.Textarea(attrs={"rows": 3}),
                               help_text="Required when you request changes.")
 

@@ -272,11 +272,24 @@ def plan_start(*, membership: Membership, assignment: ProjectAssignment) -> tupl
         return Plan.objects.get(assignment=assignment, student=membership.user), False
 
 
-def plan_save(*, plan: Plan, by: Membership, answers: dict[str, str], dataset_id: int | None) -> Plan:
-    """Save the student's answers while the plan is editable.
+@dataclass(frozen=True)
+class Picks:
+    """A student's choices from the menu, as the form sends them."""
+
+    option_ids: list[int]
+    reflections: dict[int, str]
+    takes_alternative: bool
+
+
+def plan_save(
+    *, plan: Plan, by: Membership, answers: dict[str, str], dataset_id: int | None, picks: Picks | None = None
+) -> list[str]:
+    """Save the student's answers and choices while the plan is editable, in one transaction.
 
     The dataset is the student's choice only when the course published no
-    matching; after one is published, the matching decides.
+    matching; after one is published, the matching decides. A draft may hold
+    choices that do not meet the menu's rule yet: they are saved, and the rule's
+    complaints are returned for the page to show (submitting refuses them).
     """
     _require_owner(plan, by)
     if plan.assignment.needs_dataset:
@@ -284,13 +297,29 @@ def plan_save(*, plan: Plan, by: Membership, answers: dict[str, str], dataset_id
         dataset_id = assigned if matched else dataset_id
     else:
         dataset_id = None
-    changed = Plan.objects.filter(pk=plan.pk, status__in=EDITABLE_PLAN_STATUSES).update(
-        answers=answers, dataset_id=dataset_id, updated_at=timezone.now()
-    )
-    if not changed:
-        raise ValidationError(_not_editable_message(plan))
+    menu = ChoiceMenu.objects.filter(assignment_id=plan.assignment_id).first() if picks is not None else None
+    options: list[ChoiceOption] = []
+    if menu is not None:
+        options = list(ChoiceOption.objects.filter(category__menu=menu, pk__in=picks.option_ids).select_related("category"))
+        if len(options) != len(set(picks.option_ids)):
+            raise ValidationError("That option is not on this assignment's menu.")
+    fields = {"answers": answers, "dataset_id": dataset_id, "updated_at": timezone.now()}
+    if menu is not None:
+        fields["takes_alternative"] = picks.takes_alternative and bool(menu.alternative_label)
+    with transaction.atomic():
+        if not Plan.objects.filter(pk=plan.pk, status__in=EDITABLE_PLAN_STATUSES).update(**fields):
+            raise ValidationError(_not_editable_message(plan))
+        if menu is not None:
+            ChoicePick.objects.filter(plan=plan).exclude(option_id__in=[o.pk for o in options]).delete()
+            for option in options:
+                ChoicePick.objects.update_or_create(
+                    plan=plan, option=option, defaults={"reflection": picks.reflections.get(option.pk, "")}
+                )
     plan.refresh_from_db()
-    return plan
+    if menu is None:
+        return []
+    return pick_errors(rule=PickRule.of(menu), picked=[(o.title, o.category.name) for o in options],
+                       alternative=picks.takes_alternative)
 
 
 def submit_errors(plan: Plan) -> list[str]:
@@ -383,33 +412,6 @@ def plan_milestone_remove(*, plan: Plan, by: Membership, milestone: PlanMileston
         if not locked.is_editable:
             raise ValidationError(_not_editable_message(plan))
         milestone.delete()
-
-
-def plan_picks_set(
-    *, plan: Plan, by: Membership, option_ids: list[int], reflections: dict[int, str], takes_alternative: bool
-) -> Plan:
-    """Replace the student's picks (validated against the menu's rule) and keep their reflections."""
-    _require_owner(plan, by)
-    menu = ChoiceMenu.objects.get(assignment_id=plan.assignment_id)
-    options = list(ChoiceOption.objects.filter(category__menu=menu, pk__in=option_ids).select_related("category"))
-    if len(options) != len(set(option_ids)):
-        raise ValidationError("That option is not on this assignment's menu.")
-    errors = pick_errors(rule=PickRule.of(menu), picked=[(o.title, o.category.name) for o in options],
-                         alternative=takes_alternative)
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        locked = Plan.objects.select_for_update().get(pk=plan.pk)
-        if not locked.is_editable:
-            raise ValidationError(_not_editable_message(plan))
-        ChoicePick.objects.filter(plan=plan).exclude(option_id__in=[o.pk for o in options]).delete()
-        for option in options:
-            ChoicePick.objects.update_or_create(
-                plan=plan, option=option, defaults={"reflection": reflections.get(option.pk, "")}
-            )
-        Plan.objects.filter(pk=plan.pk).update(takes_alternative=takes_alternative, updated_at=timezone.now())
-    plan.refresh_from_db()
-    return plan
 
 
 # --- reminders -------------------------------------------------------------------

@@ -17,7 +17,7 @@ from courseproj.access import (
 )
 from courseproj.dashboard import pick_tally, plan_page, tally_chart
 from courseproj.forms import AssignmentForm, CommentForm, MenuForm, MilestoneForm, PicksForm, PlanForm, ReviewForm
-from courseproj.models import ChoiceMenu, ChoiceOption, Plan
+from courseproj.models import ChoiceMenu, Plan
 from datasets.models import Dataset
 
 
@@ -123,6 +123,7 @@ def plan_start(request, course_id: int, assignment_id: int):
 
 
 def _plan_forms(membership, plan, page, data=None) -> dict:
+    """The plan's form (answers, and the dataset when chosen directly) and its choices form."""
     datasets = None
     if plan.assignment.needs_dataset and not page.matched:
         datasets = Dataset.objects.visible_to(membership).in_catalog()
@@ -130,7 +131,7 @@ def _plan_forms(membership, plan, page, data=None) -> dict:
         "dataset": plan.dataset_id, **{f"answer_{i}": answer for i, (_, answer) in enumerate(page.answers)},
     })
     options = [o for c in page.categories for o in c.options.all()]
-    picks_form = PicksForm(options=options, initial={
+    picks_form = PicksForm(data, options=options, initial={
         "track": "alternative" if plan.takes_alternative else "menu",
         **{f"option_{pk}": True for pk in page.picks},
         **{f"reflection_{pk}": p.reflection for pk, p in page.picks.items()},
@@ -138,40 +139,44 @@ def _plan_forms(membership, plan, page, data=None) -> dict:
     return {"plan_form": plan_form, "picks_form": picks_form}
 
 
-def _render_plan(request, membership, plan, **forms):
-    page = plan_page(plan=plan, viewer=membership)
-    context = {
+def _render_plan(request, membership, plan, page=None, forms=None):
+    page = page or plan_page(plan=plan, viewer=membership)
+    # Bound forms with errors keep what the student typed; the page answers 200 with the messages.
+    forms = forms or _plan_forms(membership, plan, page)
+    return render(request, "planner/plan.html", {
         "membership": membership, "course": membership.course, "plan": plan, "assignment": plan.assignment,
-        "page": page, "is_owner": plan.student_id == request.user.pk,
+        "page": page, "is_owner": plan.student_id == request.user.pk, **forms,
+        "picks_grouped": forms["picks_form"].grouped(page.categories),
         "milestone_form": MilestoneForm(), "comment_form": CommentForm(), "review_form": ReviewForm(),
-        **_plan_forms(membership, plan, page),
-    }
-    # Bound forms with errors keep the student's input; the page answers 200 with the messages.
-    context.update(forms)
-    context["picks_grouped"] = context["picks_form"].grouped(page.categories)
-    return render(request, "planner/plan.html", context)
+    })
 
 
 @login_required
 def plan_detail(request, course_id: int, plan_id: int):
-    """The plan page; the owner's POST saves it, and submits it when they pressed "Submit"."""
+    """The plan page; the owner's POST saves answers and choices, and submits when they pressed "Submit"."""
     membership = get_membership(request.user, course_id)
     plan = get_plan(membership, plan_id)
     if request.method != "POST":
         return _render_plan(request, membership, plan)
     page = plan_page(plan=plan, viewer=membership)
-    plan_form = _plan_forms(membership, plan, page, data=request.POST)["plan_form"]
-    if not plan_form.is_valid():
-        messages.error(request, "Your plan was not saved: see the messages next to the fields.")
-        return _render_plan(request, membership, plan, plan_form=plan_form)
+    forms = _plan_forms(membership, plan, page, data=request.POST)
+    plan_form, picks_form = forms["plan_form"], forms["picks_form"]
+    if not (plan_form.is_valid() and picks_form.is_valid()):
+        messages.error(request, "Nothing was saved: see the messages next to the fields.")
+        return _render_plan(request, membership, plan, page, forms)
     dataset = plan_form.cleaned_data.get("dataset")
+    picks = planner.Picks(picks_form.picked(), picks_form.reflections(),
+                          picks_form.cleaned_data["track"] == "alternative") if page.menu else None
     try:
-        planner.plan_save(plan=plan, by=membership, answers=plan_form.answers(), dataset_id=dataset.pk if dataset else None)
+        rule_problems = planner.plan_save(plan=plan, by=membership, answers=plan_form.answers(),
+                                          dataset_id=dataset.pk if dataset else None, picks=picks)
     except ValidationError as error:
         _error(request, error)
         return redirect("plan_detail", course_id=course_id, plan_id=plan.pk)
     if "submit" not in request.POST:
         messages.success(request, "Plan saved as a draft.")
+        for problem in rule_problems:
+            messages.warning(request, f"Your choices do not meet the rule yet: {problem}")
         return redirect("plan_detail", course_id=course_id, plan_id=plan.pk)
     try:
         planner.plan_submit(plan=plan, by=membership)
@@ -181,26 +186,6 @@ def plan_detail(request, course_id: int, plan_id: int):
     else:
         messages.success(request, "Plan submitted. Your instructor will approve it or ask for changes.")
     return redirect("plan_detail", course_id=course_id, plan_id=plan.pk)
-
-
-@login_required
-@require_POST
-def plan_picks(request, course_id: int, plan_id: int):
-    membership = get_membership(request.user, course_id)
-    plan = get_plan(membership, plan_id)
-    options = ChoiceOption.objects.filter(category__menu__assignment_id=plan.assignment_id)
-    form = PicksForm(request.POST, options=options)
-    if not form.is_valid():
-        messages.error(request, "Your picks were not saved: see the messages next to the reflections.")
-        return _render_plan(request, membership, plan, picks_form=form)
-    try:
-        planner.plan_picks_set(plan=plan, by=membership, option_ids=form.picked(), reflections=form.reflections(),
-                               takes_alternative=form.cleaned_data["track"] == "alternative")
-    except ValidationError as error:
-        _error(request, error)
-        return _render_plan(request, membership, plan, picks_form=form)
-    messages.success(request, "Alternative track chosen." if plan.takes_alternative else "Picks saved.")
-    return redirect(f"{_plan_url(course_id, plan.pk)}#picks")
 
 
 @login_required
@@ -260,7 +245,8 @@ def plan_review(request, course_id: int, plan_id: int):
         raise PermissionDenied
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        return _render_plan(request, membership, plan, review_form=form)
+        messages.error(request, " ".join(form.errors.get("comment", ["Choose to approve or to request changes."])))
+        return redirect("plan_detail", course_id=course_id, plan_id=plan.pk)
     try:
         if form.cleaned_data["decision"] == "approve":
             planner.plan_approve(plan=plan, by=membership, comment=form.cleaned_data["comment"])

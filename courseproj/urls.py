@@ -34,7 +34,6 @@ course_urls = [
     path("plan/<int:assignment_id>/menu/", planner_views.menu_edit, name="menu_edit"),
     path("plan/<int:assignment_id>/start/", planner_views.plan_start, name="plan_start"),
     path("plans/<int:plan_id>/", planner_views.plan_detail, name="plan_detail"),
-    path("plans/<int:plan_id>/picks/", planner_views.plan_picks, name="plan_picks"),
     path("plans/<int:plan_id>/milestones/", planner_views.milestone_add, name="milestone_add"),
     path("plans/<int:plan_id>/milestones/<int:milestone_id>/remove/", planner_views.milestone_remove, name="milestone_remove"),
     path("plans/<int:plan_id>/comments/", planner_views.plan_comment, name="plan_comment"),

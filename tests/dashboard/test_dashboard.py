@@ -105,7 +105,8 @@ def test_page_per_student(client_for, course, instructor, student, dataset, home
     membership = Membership.objects.get(course=course, user=student)
     a, b = ChoiceOption.objects.filter(title__in=["Saving and loading models", "Deploying with Flask"])
     plan = factories.PlanFactory(assignment=homework9, student=student)
-    planner.plan_picks_set(plan=plan, by=membership, option_ids=[a.pk, b.pk], reflections={}, takes_alternative=False)
+    planner.plan_save(plan=plan, by=membership, answers={}, dataset_id=None,
+                      picks=planner.Picks([a.pk, b.pk], {}, takes_alternative=False))
     html = client_for(instructor).get(reverse("dashboard_student", args=[course.pk, membership.pk])).content.decode()
     assert "Sam Student" in html and "Iris flowers" in html
     assert "PyTorch Recipes: Saving and loading models" in html

@@ -97,7 +97,7 @@ def test_outline_problems_name_the_line(text, message):
     assert any(m.startswith(message) for m in raised.value.messages), raised.value.messages
 
 
-# --- picks through the views ---
+# --- picks through the plan page ---
 
 
 @pytest.fixture
@@ -110,10 +110,17 @@ def options(assignment, *titles):
     return [found[t] for t in titles]
 
 
-def post_picks(client, plan, picked, track="menu", reflections=None):
-    data = {"track": track, **{f"option_{o.pk}": "on" for o in picked}}
+def choose(plan, picked, *, alternative=False, reflections=None):
+    """Save picks through the service, as the plan page does."""
+    by = Membership.objects.select_related("course", "user").get(course=plan.assignment.course, user=plan.student)
+    return planner.plan_save(plan=plan, by=by, answers={}, dataset_id=None, picks=planner.Picks(
+        [o.pk for o in picked], {o.pk: text for o, text in (reflections or {}).items()}, alternative))
+
+
+def post_picks(client, plan, picked, track="menu", reflections=None, submit=False):
+    data = {"track": track, **{f"option_{o.pk}": "on" for o in picked}, ("submit" if submit else "save"): ""}
     data.update({f"reflection_{o.pk}": text for o, text in (reflections or {}).items()})
-    return client.post(reverse("plan_picks", args=[plan.assignment.course_id, plan.pk]), data, follow=True)
+    return client.post(reverse("plan_detail", args=[plan.assignment.course_id, plan.pk]), data, follow=True)
 
 
 def test_homework9_menu_has_the_seed_categories(homework9):
@@ -126,85 +133,102 @@ def test_homework9_menu_has_the_seed_categories(homework9):
 def test_student_picks_two_from_two_categories_with_reflections(client_for, student, hw_plan):
     a, b = options(hw_plan.assignment, "Saving and loading models", "Transfer learning for computer vision")
     html = post_picks(client_for(student), hw_plan, [a, b], reflections={a: "I learnt state_dicts."}).content.decode()
-    assert "Picks saved." in html
+    assert "Plan saved as a draft." in html and "do not meet the rule" not in html
     assert dict(ChoicePick.objects.filter(plan=hw_plan).values_list("option__title", "reflection")) == {
         "Saving and loading models": "I learnt state_dicts.", "Transfer learning for computer vision": ""}
 
 
-def test_two_from_one_category_is_refused_with_a_clear_message(client_for, student, hw_plan):
+def test_two_from_one_category_are_kept_as_a_draft_with_a_clear_warning_and_cannot_be_submitted(client_for, student, hw_plan):
     a, b = options(hw_plan.assignment, "Saving and loading models", "Defining a neural network")
-    response = post_picks(client_for(student), hw_plan, [a, b])
-    assert response.status_code == 200
-    assert "are both in “PyTorch Recipes”" in response.content.decode()
-    assert not ChoicePick.objects.exists()
+    client = client_for(student)
+    html = post_picks(client, hw_plan, [a, b]).content.decode()
+    assert ("Your choices do not meet the rule yet: Pick each from a different category: “Saving and loading models” "
+            "and “Defining a neural network” are both in “PyTorch Recipes”.") in html
+    assert ChoicePick.objects.filter(plan=hw_plan).count() == 2
+    html = post_picks(client, hw_plan, [a, b], reflections={a: "x", b: "y"}, submit=True).content.decode()
+    assert "Plan saved, but not submitted yet" in html and "are both in “PyTorch Recipes”" in html
+    hw_plan.refresh_from_db()
+    assert hw_plan.status == PlanStatus.DRAFT
 
 
-def test_three_picks_are_refused(client_for, student, hw_plan):
+def test_three_picks_get_a_warning(client_for, student, hw_plan):
     picked = options(hw_plan.assignment, "Saving and loading models", "Transfer learning for computer vision",
                      "Reinforcement learning (DQN)")
-    assert "Pick exactly 2; you picked 3." in post_picks(client_for(student), hw_plan, picked).content.decode()
-    assert not ChoicePick.objects.exists()
+    assert "Pick exactly 2; you picked 3. Uncheck 1." in post_picks(client_for(student), hw_plan, picked).content.decode()
+
+
+def test_one_pick_gets_a_warning_that_mentions_the_alternative(client_for, student, hw_plan):
+    picked = options(hw_plan.assignment, "Saving and loading models")
+    assert "Pick 2 (or take the alternative track); you picked 1." in post_picks(client_for(student), hw_plan, picked).content.decode()
 
 
 def test_alternative_track_replaces_earlier_picks(client_for, student, hw_plan):
     client = client_for(student)
     post_picks(client, hw_plan, options(hw_plan.assignment, "Saving and loading models", "Deploying with Flask"))
-    assert "Alternative track chosen." in post_picks(client, hw_plan, [], track="alternative").content.decode()
+    html = post_picks(client, hw_plan, [], track="alternative").content.decode()
+    assert "Plan saved as a draft." in html and "do not meet the rule" not in html
     hw_plan.refresh_from_db()
     assert hw_plan.takes_alternative and not hw_plan.picks.exists()
 
 
-def test_alternative_track_with_picks_is_refused(client_for, student, hw_plan):
+def test_alternative_track_with_picks_cannot_be_submitted(client_for, student, hw_plan):
     picked = options(hw_plan.assignment, "Saving and loading models")
-    html = post_picks(client_for(student), hw_plan, picked, track="alternative").content.decode()
-    assert "not both" in html
+    html = post_picks(client_for(student), hw_plan, picked, track="alternative", reflections={picked[0]: "x"},
+                      submit=True).content.decode()
+    assert "Choose either the alternative track or 2 from the menu, not both" in html
     hw_plan.refresh_from_db()
-    assert not hw_plan.takes_alternative
+    assert hw_plan.status == PlanStatus.DRAFT
 
 
-def test_an_option_of_another_assignments_menu_is_refused(course, student, hw_plan):
+def test_alternative_track_is_ignored_where_the_menu_has_none(course, student):
+    menu = factories.ChoiceMenuFactory(assignment__course=course, alternative_label="", pick_count=1)
+    option = factories.ChoiceOptionFactory(category__menu=menu)
+    plan = factories.PlanFactory(assignment=menu.assignment, student=student)
+    assert choose(plan, [], alternative=True) == ["This assignment has no alternative track: pick from the menu."]
+    plan.refresh_from_db()
+    assert not plan.takes_alternative
+    assert choose(plan, [option]) == []
+
+
+def test_an_option_of_another_assignments_menu_is_refused_and_nothing_is_saved(student, hw_plan):
     foreign = factories.ChoiceOptionFactory()
     mine = options(hw_plan.assignment, "Saving and loading models")[0]
     with pytest.raises(ValidationError, match="not on this assignment's menu"):
-        planner.plan_picks_set(plan=hw_plan, by=Membership.objects.get(course=course, user=student),
-                               option_ids=[mine.pk, foreign.pk], reflections={}, takes_alternative=False)
+        choose(hw_plan, [mine, foreign])
+    assert not ChoicePick.objects.exists()
 
 
 def test_submit_needs_every_reflection_then_goes_through(client_for, course, student, hw_plan):
     client = client_for(student)
     a, b = options(hw_plan.assignment, "Learn the Basics (the whole series)", "Transfer learning for computer vision")
-    post_picks(client, hw_plan, [a, b], reflections={a: "Skimmed it; the autograd part was new."})
-    url = reverse("plan_detail", args=[course.pk, hw_plan.pk])
-    html = client.post(url, {"submit": ""}, follow=True).content.decode()
+    html = post_picks(client, hw_plan, [a, b], reflections={a: "Skimmed it; autograd was new."}, submit=True).content.decode()
     assert "Write your reflection on “Transfer learning for computer vision”." in html
-    post_picks(client, hw_plan, [a, b], reflections={a: "Skimmed it.", b: "Fine-tuned ResNet on ants and bees."})
-    client.post(url, {"submit": ""})
+    post_picks(client, hw_plan, [a, b], reflections={a: "Skimmed it.", b: "Fine-tuned ResNet on ants and bees."}, submit=True)
     hw_plan.refresh_from_db()
     assert hw_plan.status == PlanStatus.SUBMITTED
 
 
-def test_alternative_track_submits_without_reflections(client_for, course, student, hw_plan):
-    client = client_for(student)
-    post_picks(client, hw_plan, [], track="alternative")
-    client.post(reverse("plan_detail", args=[course.pk, hw_plan.pk]), {"submit": ""})
+def test_alternative_track_submits_without_reflections(client_for, student, hw_plan):
+    post_picks(client_for(student), hw_plan, [], track="alternative", submit=True)
     hw_plan.refresh_from_db()
     assert hw_plan.status == PlanStatus.SUBMITTED
 
 
 def test_picks_are_locked_once_submitted(course, student, hw_plan):
-    by = Membership.objects.get(course=course, user=student)
-    planner.plan_picks_set(plan=hw_plan, by=by, option_ids=[], reflections={}, takes_alternative=True)
-    planner.plan_submit(plan=hw_plan, by=by)
+    choose(hw_plan, [], alternative=True)
+    planner.plan_submit(plan=hw_plan, by=Membership.objects.get(course=course, user=student))
     a, b = options(hw_plan.assignment, "Saving and loading models", "Deploying with Flask")
     with pytest.raises(ValidationError, match="waiting for approval"):
-        planner.plan_picks_set(plan=hw_plan, by=by, option_ids=[a.pk, b.pk], reflections={}, takes_alternative=False)
+        choose(hw_plan, [a, b])
+    assert not ChoicePick.objects.exists()
 
 
-def test_reflection_with_a_nul_byte_is_a_form_error_not_a_500(client_for, student, hw_plan):
+def test_reflection_with_a_nul_byte_is_a_form_error_and_nothing_is_saved(client_for, student, hw_plan):
     a, b = options(hw_plan.assignment, "Saving and loading models", "Deploying with Flask")
     response = post_picks(client_for(student), hw_plan, [a, b], reflections={a: "bad\x00byte"})
     assert response.status_code == 200
-    assert "Null characters are not allowed" in response.content.decode()
+    html = response.content.decode()
+    assert "Nothing was saved" in html and "Null characters are not allowed" in html
     assert not ChoicePick.objects.exists()
 
 
@@ -213,8 +237,7 @@ def test_reflection_with_a_nul_byte_is_a_form_error_not_a_500(client_for, studen
 
 def test_instructor_edits_the_menu_and_picks_survive(client_for, course, instructor, student, hw_plan):
     a, b = options(hw_plan.assignment, "Saving and loading models", "Deploying with Flask")
-    by = Membership.objects.get(course=course, user=student)
-    planner.plan_picks_set(plan=hw_plan, by=by, option_ids=[a.pk, b.pk], reflections={}, takes_alternative=False)
+    choose(hw_plan, [a, b])
     outline = planner.menu_outline(hw_plan.assignment.menu) + "\nAudio\n- Speech command classification"
     response = client_for(instructor).post(reverse("menu_edit", args=[course.pk, hw_plan.assignment_id]), {
         "outline": outline, "pick_count": 2, "distinct_categories": "on",
@@ -227,8 +250,7 @@ def test_instructor_edits_the_menu_and_picks_survive(client_for, course, instruc
 
 def test_removing_an_option_someone_picked_is_refused(client_for, course, instructor, student, hw_plan):
     a, b = options(hw_plan.assignment, "Saving and loading models", "Deploying with Flask")
-    planner.plan_picks_set(plan=hw_plan, by=Membership.objects.get(course=course, user=student),
-                           option_ids=[a.pk, b.pk], reflections={}, takes_alternative=False)
+    choose(hw_plan, [a, b])
     outline = planner.menu_outline(hw_plan.assignment.menu).replace("- Deploying with Flask", "- Deploying (renamed)")
     response = client_for(instructor).post(reverse("menu_edit", args=[course.pk, hw_plan.assignment_id]),
                                            {"outline": outline, "pick_count": 2, "distinct_categories": "on"})
@@ -254,9 +276,7 @@ def test_students_and_tas_cannot_edit_the_menu(client_for, course, student, home
 def test_instructor_sees_who_picked_what_and_how_often(client_for, course, instructor, student, classmate, homework9):
     a, b, c = options(homework9, "Saving and loading models", "Deploying with Flask", "Transfer learning for computer vision")
     for user, picked in ((student, [a, b]), (classmate, [a, c])):
-        plan = factories.PlanFactory(assignment=homework9, student=user)
-        planner.plan_picks_set(plan=plan, by=Membership.objects.get(course=course, user=user),
-                               option_ids=[o.pk for o in picked], reflections={}, takes_alternative=False)
+        choose(factories.PlanFactory(assignment=homework9, student=user), picked)
     html = client_for(instructor).get(reverse("assignment_detail", args=[course.pk, homework9.pk])).content.decode()
     assert "<th scope=\"row\">Saving and loading models</th><td>2</td><td>Cleo Classmate, Sam Student</td>" in html
     assert "How often each option was picked" in html

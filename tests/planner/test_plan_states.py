@@ -139,7 +139,7 @@ def test_submit_lists_everything_missing_and_keeps_the_draft(client_for, course,
 
 # --- nobody else reads or changes a plan ---
 
-PLAN_URLS = ["plan_detail", "plan_picks", "milestone_add", "plan_comment", "plan_review"]
+PLAN_URLS = ["plan_detail", "milestone_add", "plan_comment", "plan_review"]
 
 
 @pytest.mark.parametrize("name", PLAN_URLS)
