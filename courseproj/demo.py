@@ -71,6 +71,10 @@ HOMEWORK9_INSTRUCTIONS = (
     "Pick two resources from the PyTorch tutorials, work through them on your own, and write a paragraph about "
     "your experience for each. Try to make this something you learn from, not just something you get through."
 )
+HOMEWORK9_MENU_INSTRUCTIONS = (
+    "The left menu of the PyTorch tutorials list has many categories: pick something from two different ones. "
+    "Text tutorials are not as good as they look: they use different abstractions than the Hugging Face library."
+)
 HOMEWORK9_OUTLINE = """\
 PyTorch Recipes: there are lots of good options here
 - Saving and loading models https://pytorch.org/tutorials/beginner/saving_loading_models.html
@@ -96,6 +100,11 @@ Advanced (RL, Deploying, Parallel, Mobile, Recommendation): for the curious; we 
 ALTERNATIVE_TRACK = "The classifier-from-scratch mini-project"
 ALTERNATIVE_URL = "https://cs.calvin.edu/courses/cs/344/22sp/units/06recap/mini-proj/"
 MINI_PROJECT_TITLE = "Small-data mini-project on classification"
+# The Day 9 seed's advice, as the assignment states it.
+MINI_PROJECT_INSTRUCTIONS = (
+    "A solo classification project on a small dataset. Our general recommendation is to choose a dataset that at "
+    "least one other person works on, so you have someone to confer with while you figure out its nuances."
+)
 DEMO_ANSWERS = {
     "Application": "Help a field biologist identify a specimen quickly from a few measurements.",
     "Stakeholders and risks": "Biologists and the records they keep; a confident wrong label ends up in a survey.",
@@ -116,7 +125,7 @@ def homework9_assignment(*, course: Course, launch: date) -> ProjectAssignment:
         planner.menu_save(
             assignment=assignment, outline=planner.parse_menu_outline(HOMEWORK9_OUTLINE), pick_count=2,
             distinct_categories=True, alternative_label=ALTERNATIVE_TRACK, alternative_url=ALTERNATIVE_URL,
-            instructions=HOMEWORK9_INSTRUCTIONS,
+            instructions=HOMEWORK9_MENU_INSTRUCTIONS,
         )
     return assignment
 
@@ -125,7 +134,8 @@ def _demo_plans(course: Course, launch: date) -> None:
     """The mini-project, with a few plans already submitted so the dashboard has something to show."""
     assignment, created = ProjectAssignment.objects.get_or_create(
         course=course, title=MINI_PROJECT_TITLE,
-        defaults={"launch_on": launch, "checkin_on": launch + timedelta(days=7), "due_on": launch + timedelta(days=21)},
+        defaults={"launch_on": launch, "checkin_on": launch + timedelta(days=7), "due_on": launch + timedelta(days=21),
+                  "instructions": MINI_PROJECT_INSTRUCTIONS},
     )
     if not created:
         return
