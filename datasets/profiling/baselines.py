@@ -33,7 +33,10 @@ from sklearn.tree import DecisionTreeClassifier
 SEED = 0
 # Models see at most this many rows; the summary always uses every row.
 MAX_MODEL_ROWS = 200_000
-FIVE_FOLDS_UP_TO = 20_000
+# A work cap never leaves a model fewer rows than this.
+MIN_CAPPED_ROWS = 2_000
+GRADIENT_BOOSTING = "Histogram gradient boosting"
+FIVE_FOLDS_UP_TO = 5_000
 # A one-hot encoder keeps the most frequent categories of a column.
 MAX_ONE_HOT = 20
 # Learning-curve training sizes, as fractions of a training fold; the full
@@ -59,11 +62,28 @@ class Design:
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """A baseline: how to build it and how much data it may see.
+
+    A model fits on at most `max_rows` rows and at most `max_work` cells
+    (rows × features, × trees per iteration for boosting), so its cost is
+    bounded by the table's shape alone: e.g. gradient boosting gets all of a
+    100k × 50 three-class table (3 folds, about 4 s per fit here), a forest
+    5,000 of its rows.
+    """
+
     name: str
     max_rows: int
     build: Callable[[Design, bool], object]
+    max_work: int | None = None
     # The class weights are balanced when the classes are imbalanced.
     weighted_when_imbalanced: bool = False
+
+    def rows(self, design: Design) -> int:
+        rows = min(self.max_rows, len(design.y))
+        if self.max_work is not None:
+            per_row = max(1, design.X.shape[1]) * (_trees_per_iteration(design) if self.name == GRADIENT_BOOSTING else 1)
+            rows = min(rows, max(MIN_CAPPED_ROWS, self.max_work // per_row))
+        return rows
 
 
 def _linear_preprocessor(design: Design) -> ColumnTransformer:
@@ -98,18 +118,41 @@ def _gradient_boosting(design: Design, weighted: bool) -> HistGradientBoostingCl
     classes it gets fewer, bigger steps and smaller trees (digits: 20
     iterations at rate 0.5 with 15 leaves instead of 100 at 0.1 with 31 —
     0.15 s per fold instead of 1 s).
-    Above 10,000 rows scikit-learn's early stopping cuts it short anyway.
+    Above 10,000 rows scikit-learn's early stopping (on a 10% validation
+    split) ends it when the loss stops improving.
     """
-    classes = int(design.y.max()) + 1
+    classes = _trees_per_iteration(design)
     iterations = 100 if classes <= 3 else max(20, 200 // classes)
+    rate = 0.1 * 100 / iterations if iterations < 100 else 0.1
     return HistGradientBoostingClassifier(
         max_iter=iterations,
-        learning_rate=0.1 * 100 / iterations if iterations < 100 else 0.1,
+        # A larger step on large tables: on 67k rows × 49 it stops after ~60 iterations, 2.8 s
+        # instead of 4.3 s, for 0.004 less balanced accuracy (fewer rows would cost more).
+        learning_rate=max(rate, 0.2) if len(design.y) > 20_000 else rate,
         max_leaf_nodes=31 if classes <= 3 else 15,
         categorical_features=_hgb_categorical(design),
         class_weight="balanced" if weighted else None,
         random_state=SEED,
     )
+
+
+def _random_forest(design: Design, weighted: bool) -> RandomForestClassifier:
+    """60 trees; above 2,000 rows each grows on half the rows with leaves of at least 2 (about
+    3 times faster than full bootstraps; measured: 0.4 s instead of 1.4 s on 8k × 21). One
+    thread: joblib's second thread bought nothing on this machine."""
+    large = len(design.y) > 2_000
+    return RandomForestClassifier(
+        n_estimators=60,
+        min_samples_leaf=2 if large else 1,
+        max_samples=0.5 if large else None,
+        class_weight="balanced" if weighted else None,
+        random_state=SEED,
+    )
+
+
+def _trees_per_iteration(design: Design) -> int:
+    classes = int(design.y.max()) + 1
+    return 1 if classes <= 2 else classes
 
 
 def _neural_network(design: Design) -> MLPClassifier:
@@ -126,7 +169,7 @@ MODELS = (
     ModelSpec("Naive Bayes", MAX_MODEL_ROWS, lambda d, w: make_pipeline(_linear_preprocessor(d), GaussianNB())),
     ModelSpec(
         "Logistic regression",
-        50_000,
+        30_000,
         lambda d, w: make_pipeline(
             _linear_preprocessor(d),
             LogisticRegression(max_iter=300, class_weight="balanced" if w else None),
@@ -134,16 +177,18 @@ MODELS = (
         weighted_when_imbalanced=True,
     ),
     ModelSpec(
-        "Decision tree",
-        100_000,
-        # Trees split on category codes and send missing values down a learned side: no preprocessing.
-        lambda d, w: DecisionTreeClassifier(min_samples_leaf=5, random_state=SEED, class_weight="balanced" if w else None),
+        GRADIENT_BOOSTING,
+        MAX_MODEL_ROWS,
+        _gradient_boosting,
+        max_work=15_000_000,
         weighted_when_imbalanced=True,
     ),
     ModelSpec(
-        "Histogram gradient boosting",
-        100_000,
-        lambda d, w: _gradient_boosting(d, w),
+        "Decision tree",
+        MAX_MODEL_ROWS,
+        # Trees split on category codes and send missing values down a learned side: no preprocessing.
+        lambda d, w: DecisionTreeClassifier(min_samples_leaf=5, random_state=SEED, class_weight="balanced" if w else None),
+        max_work=500_000,
         weighted_when_imbalanced=True,
     ),
     ModelSpec(
@@ -152,17 +197,16 @@ MODELS = (
         lambda d, w: make_pipeline(_linear_preprocessor(d), KNeighborsClassifier(n_neighbors=7)),
     ),
     ModelSpec(
-        "Random forest",
-        20_000,
-        lambda d, w: RandomForestClassifier(
-            n_estimators=100, n_jobs=2, random_state=SEED, class_weight="balanced" if w else None
-        ),
-        weighted_when_imbalanced=True,
-    ),
-    ModelSpec(
         "Neural network (MLP)",
         10_000,
         lambda d, w: make_pipeline(_linear_preprocessor(d), _neural_network(d)),
+    ),
+    ModelSpec(
+        "Random forest",
+        MAX_MODEL_ROWS,
+        _random_forest,
+        max_work=500_000,
+        weighted_when_imbalanced=True,
     ),
 )
 

@@ -20,6 +20,7 @@ import csv
 import io
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -408,10 +409,25 @@ def _read_csv(path: Path) -> LoadedTable:
 
 
 def _convert_text_table(table: pa.Table, loaded: LoadedTable, *, decimal_comma: bool) -> pd.DataFrame:
-    columns = {}
-    for name, column in zip(table.column_names, table.columns):
-        columns[name] = _convert_text_column(name, column, loaded, decimal_comma=decimal_comma)
-    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
+    """Convert the columns on two threads (pyarrow's kernels release the GIL), each
+    dropped from the pending set once converted, so the text and the result
+    are not both held whole."""
+    pending = dict(zip(table.column_names, table.columns))
+    rows = table.num_rows
+    del table
+
+    def convert(name: str):
+        return _convert_text_column(name, pending.pop(name), loaded, decimal_comma=decimal_comma)
+
+    names = list(pending)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        columns = dict(zip(names, pool.map(convert, names)))
+    pa.default_memory_pool().release_unused()
+    # Notes were appended in thread order; report them in column order.
+    loaded.decimal_comma_columns.sort(key=names.index)
+    loaded.mixed_columns = {name: loaded.mixed_columns[name] for name in names if name in loaded.mixed_columns}
+    loaded.missing_markers = {name: loaded.missing_markers[name] for name in names if name in loaded.missing_markers}
+    return pd.DataFrame(columns, index=pd.RangeIndex(rows))
 
 
 def _convert_text_column(name: str, column: pa.ChunkedArray, loaded: LoadedTable, *, decimal_comma: bool):
@@ -433,7 +449,8 @@ def _convert_text_column(name: str, column: pa.ChunkedArray, loaded: LoadedTable
             values[~np.isfinite(values)] = np.nan
             return values
         _note_mixed(name, present, loaded)
-    values = column.to_numpy(zero_copy_only=False)
+    # to_pandas shares one Python object per distinct string (to_numpy makes one per cell).
+    values = column.to_pandas().to_numpy()
     values[empty.to_numpy(zero_copy_only=False)] = np.nan
     return values
 
@@ -600,7 +617,7 @@ def _read_parquet(path: Path) -> LoadedTable:
         if pa.types.is_dictionary(column.type):
             column = column.cast(kind)
         if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-            values = column.cast(pa.float64()).to_numpy()
+            values = column.cast(pa.float64()).to_numpy().copy()
             values[~np.isfinite(values)] = np.nan
             columns[name] = values
         elif pa.types.is_temporal(kind):

@@ -398,13 +398,12 @@ def _run_baselines(design, n_classes, weighted, has_features, report, deadline):
     """Every model in order (cheap first), each on its own row cap; skipped when out of time."""
     specs = bl.MODELS if has_features else bl.MODELS[:1]
     outcomes, skipped = [], []
-    n_model = len(design.y)
     for index, spec in enumerate(specs):
         report(0.12 + 0.75 * index / len(specs), f"fitting {spec.name}")
         if time.perf_counter() > deadline and outcomes:
             skipped.append(spec.name)
             continue
-        rows = min(spec.max_rows, n_model)
+        rows = spec.rows(design)
         outcome = bl.run_model(
             spec, design, rows, n_classes, weighted=weighted and spec.weighted_when_imbalanced, deadline=deadline
         )
