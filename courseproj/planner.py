@@ -53,10 +53,21 @@ def assignment_create(
     )
 
 
-def assignment_update(*, assignment: ProjectAssignment, **changes) -> ProjectAssignment:
+def assignment_update(
+    *,
+    assignment: ProjectAssignment,
+    title: str,
+    launch_on: date,
+    checkin_on: date,
+    due_on: date,
+    plan_fields: list[str],
+    needs_dataset: bool,
+    instructions: str,
+) -> ProjectAssignment:
     """Change an assignment's settings; answers to a removed plan field are kept, just not shown."""
-    for name, value in changes.items():
-        setattr(assignment, name, value)
+    assignment.title, assignment.instructions, assignment.needs_dataset = title, instructions, needs_dataset
+    assignment.launch_on, assignment.checkin_on, assignment.due_on = launch_on, checkin_on, due_on
+    assignment.plan_fields = plan_fields
     assignment.save()
     return assignment
 
@@ -303,7 +314,8 @@ def plan_save(
         options = list(ChoiceOption.objects.filter(category__menu=menu, pk__in=picks.option_ids).select_related("category"))
         if len(options) != len(set(picks.option_ids)):
             raise ValidationError("That option is not on this assignment's menu.")
-    fields = {"answers": answers, "dataset_id": dataset_id, "updated_at": timezone.now()}
+    # Answers to fields the instructor removed stay in the row (they come back if the field does).
+    fields = {"answers": {**plan.answers, **answers}, "dataset_id": dataset_id, "updated_at": timezone.now()}
     if menu is not None:
         fields["takes_alternative"] = picks.takes_alternative and bool(menu.alternative_label)
     with transaction.atomic():

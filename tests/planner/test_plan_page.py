@@ -208,3 +208,13 @@ def test_pages_render_for_staff(client_for, course, instructor, homework9, stude
     plan = factories.PlanFactory(assignment=homework9, student=student)
     kwargs = {"assignments": [course.pk], "assignment_detail": [course.pk, homework9.pk], "plan_detail": [course.pk, plan.pk]}
     assert client_for(instructor).get(reverse(name, args=kwargs[name])).status_code == 200
+
+
+def test_answers_to_a_removed_field_are_kept_when_the_plan_is_saved(client_for, course, instructor, student, assignment):
+    plan = factories.PlanFactory(assignment=assignment, student=student, answers={"Application": "Sort irises."})
+    client_for(instructor).post(reverse("assignment_edit", args=[course.pk, assignment.pk]), {
+        "title": assignment.title, "launch_on": "2026-03-02", "checkin_on": "2026-03-16", "due_on": "2026-03-30",
+        "plan_fields_text": "Use case"})
+    client_for(student).post(plan_url(plan), {"answer_0": "A florist's helper."})
+    plan.refresh_from_db()
+    assert plan.answers == {"Application": "Sort irises.", "Use case": "A florist's helper."}
