@@ -246,7 +246,7 @@ def dashboard(*, course: Course, assignment: ProjectAssignment | None) -> Dashbo
     """
     students = list(Membership.objects.filter(course=course).students().select_related("user"))
     ids = {m.user_id for m in students}
-    joined_emails = {m.user.email.lower() for m in students}
+    joined_emails = {e.lower() for e in Membership.objects.filter(course=course).values_list("user__email", flat=True)}
     not_joined = [e for e in RosterEntry.objects.filter(course=course) if e.email.lower() not in joined_emails]
 
     datasets = {

@@ -31,6 +31,8 @@ def test_counts_and_lists_from_interests_when_nothing_is_published(course, stude
     third = factories.MembershipFactory(course=course, user__name="Nia Notranked").user
     RosterEntry.objects.create(course=course, email="late@example.com", name="Lou Late")
     RosterEntry.objects.create(course=course, email=student.email.upper(), name="Sam on the roster")
+    ta = factories.MembershipFactory(course=course, role="ta").user
+    RosterEntry.objects.create(course=course, email=ta.email, name="A TA on the roster")
     factories.InterestFactory(dataset=dataset, student=student, rank=1)
     factories.InterestFactory(dataset=wine, student=classmate, rank=1)
     factories.InterestFactory(dataset=dataset, student=classmate, rank=2)
