@@ -15,7 +15,9 @@ The machine is shared and noisy: read the median, and compare runs made in
 the same process rather than bare numbers across days.
 """
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 VAR = tempfile.mkdtemp(prefix="courseproj-bench-")
 Path(VAR, "staticfiles").mkdir()  # WhiteNoise wants the folder to exist, even empty
+atexit.register(shutil.rmtree, VAR, ignore_errors=True)
 os.environ.update({
     "DJANGO_SETTINGS_MODULE": "courseproj.settings",
     "COURSEPROJ_VAR_DIR": VAR,
@@ -148,7 +151,7 @@ def main() -> None:
                                      "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}):
         started = time.perf_counter()
         course, teacher = build(args.students)
-        print(f"built a course of {args.students} students in {time.perf_counter() - started:.1f} s ({VAR})")
+        print(f"built a course of {args.students} students in {time.perf_counter() - started:.1f} s")
         client = Client()
         client.force_login(teacher)
         page = reverse("dashboard", args=[course.pk])
