@@ -43,6 +43,8 @@ MAX_ONE_HOT = 20
 # size is the cross-validation itself.
 CURVE_FRACTIONS = (0.1, 0.25, 0.5)
 CURVE_FOLDS = 2
+# The smallest training size on the curve (k-nearest neighbours needs 7 rows).
+MIN_CURVE_ROWS = 20
 # Training scores are measured on at most this many training rows (an
 # unbiased estimate, at a fraction of the cost of predicting them all).
 TRAIN_SCORE_ROWS = 2_000
@@ -327,7 +329,7 @@ def learning_curve(spec: ModelSpec, design: Design, outcome: Outcome, n_classes:
         for train, test in splits:
             train = np.sort(train)
             for index, fraction in enumerate(CURVE_FRACTIONS):
-                part = train[: max(2 * n_classes, int(round(fraction * len(train))))]
+                part = train[: max(MIN_CURVE_ROWS, 2 * n_classes, int(round(fraction * len(train))))]
                 model = clone(spec.build(design, outcome.weighted)).fit(X[part], y[part])
                 train_scores[index] += _train_score(model, X, y, part)
                 test_scores[index] += balanced_accuracy_score(y[test], model.predict(X[test]))

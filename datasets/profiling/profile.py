@@ -162,7 +162,9 @@ def _profile(frame, target, report, load_info, deadline) -> dict:
     report(0.12, "baselines")
     counts = np.bincount(y_all, minlength=len(class_names))
     weighted = counts.max() / max(1, counts.min()) >= WEIGHTING_RATIO
-    outcomes, skipped = _run_baselines(design, len(class_names), weighted, bool(used), report, deadline)
+    outcomes, skipped, failed = _run_baselines(design, len(class_names), weighted, bool(used), report, deadline)
+    if failed:
+        warnings.append(_warning("model_failed", f"Some baselines could not be fitted: {'; '.join(failed)}.", None))
     result["baselines"] = [outcome.as_dict() for outcome in outcomes]
     if skipped:
         warnings.append(_warning(
@@ -397,21 +399,28 @@ def _numeric_summary(frame: pd.DataFrame, facts: dict[str, ColumnFacts]) -> dict
 def _run_baselines(design, n_classes, weighted, has_features, report, deadline):
     """Every model in order (cheap first), each on its own row cap; skipped when out of time."""
     specs = bl.MODELS if has_features else bl.MODELS[:1]
-    outcomes, skipped = [], []
+    outcomes, skipped, failed = [], [], []
     for index, spec in enumerate(specs):
         report(0.12 + 0.75 * index / len(specs), f"fitting {spec.name}")
         if time.perf_counter() > deadline and outcomes:
             skipped.append(spec.name)
             continue
         rows = spec.rows(design)
-        outcome = bl.run_model(
-            spec, design, rows, n_classes, weighted=weighted and spec.weighted_when_imbalanced, deadline=deadline
-        )
+        try:
+            # The dummy always runs (it is instant): every profile has a floor to compare with.
+            outcome = bl.run_model(
+                spec, design, rows, n_classes, weighted=weighted and spec.weighted_when_imbalanced,
+                deadline=deadline if index else float("inf"),
+            )
+        except (ValueError, ArithmeticError, MemoryError) as error:
+            # One baseline failing on odd data must not cost the student the whole profile.
+            failed.append(f"{spec.name} ({error})")
+            continue
         if outcome is None:
             skipped.append(spec.name)
         else:
             outcomes.append(outcome)
-    return outcomes, skipped
+    return outcomes, skipped, failed
 
 
 def _sample_warning(outcomes: list[bl.Outcome], n_rows: int) -> dict | None:
