@@ -26,6 +26,14 @@ course_urls = [
     path("interests/", matching_views.interests, name="interests"),
     path("interests/everyone/", matching_views.everyone, name="everyone"),
     path("interests/<int:dataset_id>/<slug:action>/", matching_views.interest_change, name="interest_change"),
+    path("circle/", matching_views.circle, name="circle"),
+    path("matching/", matching_views.matching, name="matching"),
+    path("matching/run/", matching_views.matching_run, name="matching_run"),
+    path("matching/<int:run_id>/move/", matching_views.matching_move, name="matching_move"),
+    path("matching/<int:run_id>/lock/", matching_views.matching_lock, name="matching_lock"),
+    path("matching/<int:run_id>/publish/", matching_views.matching_publish, name="matching_publish"),
+    path("matching/<int:run_id>/reveal/", matching_views.matching_reveal, name="matching_reveal"),
+    path("activity/", matching_views.activity, name="activity"),
     # --- the mini-project planner and the instructor dashboard (issue 6) ---
     path("plan/", planner_views.assignments, name="assignments"),
     path("plan/new/", planner_views.assignment_create, name="assignment_create"),
@@ -52,4 +60,8 @@ urlpatterns = [
     path("join/", course_views.join_by_code, name="join_by_code"),
     path("join/<str:code>/", course_views.join_link, name="join_link"),
     path("c/<int:course_id>/", include(course_urls)),
+    # The projector: its secret link is the only key (no login in front of the class).
+    path("display/<str:token>/", matching_views.display, name="display"),
+    path("display/<str:token>/board/", matching_views.display_board, name="display_board"),
+    path("display/<str:token>/qr.svg", matching_views.display_qr, name="display_qr"),
 ]

@@ -70,3 +70,30 @@ class MatchRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course} run {self.pk} ({self.status})"
+
+
+class Activity(models.Model):
+    """The in-class matching activity of a course: what the projector shows.
+
+    `version` goes up whenever anything on the board changes (a pick, a new
+    dataset, a member joining, a setting); the projector and the phones poll
+    it cheaply and fetch the board only when it moved.
+    """
+
+    course = models.OneToOneField("courseproj.Course", on_delete=models.CASCADE, related_name="activity")
+    version = models.PositiveBigIntegerField(default=1)
+    is_open = models.BooleanField(default=False)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    # A draft or published run whose circles the projector shows.
+    revealed_run = models.ForeignKey(MatchRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"Activity of {self.course} (v{self.version})"
+
+    @property
+    def etag(self) -> str:
+        return f'"board-{self.course_id}-{self.version}"'

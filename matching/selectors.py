@@ -1,9 +1,11 @@
-"""Reads of interests for pages: who is interested in what."""
+"""Reads for pages: who is interested in what, the live board, circles."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from courseproj.models import Course, Membership
-from matching.models import Interest
+from datasets.models import Dataset
+from matching.models import Activity, Interest, MatchRun, RunStatus
+from matching.similarity import DatasetFeatures, DatasetSimilarity
 
 
 @dataclass
@@ -41,9 +43,225 @@ def published_assignments(*, course: Course) -> dict[int, int | None]:
 
     The run's result stores the engine's output with ids as strings.
     """
-    from matching.models import MatchRun
-
     run = MatchRun.objects.for_course(course).published().first()
     if run is None:
         return {}
     return {int(s): (int(d) if d else None) for s, d in (run.result.get("assignments") or {}).items()}
+
+
+def activity_for(*, course: Course) -> Activity:
+    activity, _ = Activity.objects.select_related("revealed_run").get_or_create(course=course)
+    return activity
+
+
+def board_version(*, display_token: str) -> str | None:
+    """The projector's poll: one indexed read of the board's ETag, or None for a revoked link."""
+    row = Activity.objects.filter(course__display_token=display_token).values_list("course_id", "version").first()
+    return f'"board-{row[0]}-{row[1]}"' if row else None
+
+
+def course_similarity(*, course: Course) -> DatasetSimilarity | None:
+    """Dataset–dataset similarity over the course's catalog (text, tags and profile figures)."""
+    datasets = list(Dataset.objects.for_course(course).in_catalog().select_related("profile_job"))
+    if len(datasets) < 2:
+        return None
+    return DatasetSimilarity.fit([_features(d) for d in datasets])
+
+
+def _features(dataset: Dataset) -> DatasetFeatures:
+    profile = (dataset.profile_job.result if dataset.profile_job else None) or {}
+    types = profile.get("column_types") or {}
+    return DatasetFeatures(
+        key=str(dataset.pk),
+        title=dataset.title,
+        description=dataset.description,
+        tags=dataset.tag_list,
+        rows=dataset.rows,
+        columns=len(types) or len(dataset.column_names) or None,
+        classes=len(profile.get("classes") or {}) or None,
+        numeric_share=(sum(1 for t in types.values() if t == "numeric") / len(types)) if types else None,
+    )
+
+
+@dataclass
+class Suggestion:
+    dataset_id: int
+    title: str
+    count: int
+
+
+@dataclass
+class Tile:
+    dataset_id: int
+    title: str
+    count: int
+    names: list[str]
+    suggestion: Suggestion | None = None
+
+    @property
+    def lonely(self) -> bool:
+        return self.count == 1
+
+    @property
+    def size(self) -> int:
+        """1–3: how much room the tile takes on the board."""
+        return 1 if self.count < 3 else 2 if self.count < 6 else 3
+
+
+def suggestions_for_lonely(
+    *, course: Course, interested: dict[int, set[int]], titles: dict[int, str], lonely: dict[int, int]
+) -> dict[int, Suggestion]:
+    """For each lonely dataset (dataset -> its one student), the most similar dataset
+    that someone else is interested in: where that student would find company."""
+    if not lonely:
+        return {}
+    similarity = course_similarity(course=course)
+    if similarity is None:
+        return {}
+    found = {}
+    for dataset_id, student_id in lonely.items():
+        among = [str(d) for d, people in interested.items() if d != dataset_id and people - {student_id}]
+        best = similarity.most_similar(str(dataset_id), k=1, among=among) if among else []
+        if best:
+            other = int(best[0][0])
+            found[dataset_id] = Suggestion(other, titles[other], len(interested[other]))
+    return found
+
+
+def interested_students(*, course: Course) -> dict[int, set[int]]:
+    """Dataset id -> ids of the students who ranked it."""
+    interested: dict[int, set[int]] = defaultdict(set)
+    for dataset_id, student_id in Interest.objects.for_course(course).values_list("dataset_id", "student_id"):
+        interested[dataset_id].add(student_id)
+    return interested
+
+
+@dataclass
+class Board:
+    tiles: list[Tile]
+    students: int
+    ranked: int
+    anonymous: bool
+
+    @property
+    def lonely_count(self) -> int:
+        return sum(1 for t in self.tiles if t.lonely)
+
+
+def board_state(*, course: Course, show_names: bool) -> Board:
+    """The datasets of the catalog with who is interested, lonely ones with a suggestion.
+
+    A handful of queries whatever the class size: the catalog, the interests
+    with their students, the membership count.
+    """
+    titles = dict(Dataset.objects.for_course(course).in_catalog().values_list("pk", "title"))
+    names: dict[int, list[str]] = defaultdict(list)
+    interested: dict[int, set[int]] = defaultdict(set)
+    rows = (
+        Interest.objects.for_course(course)
+        .filter(dataset_id__in=titles, student__memberships__course=course, student__memberships__role="student")
+        .select_related("student")
+        .order_by("student__name", "student__email")
+    )
+    for interest in rows:
+        names[interest.dataset_id].append(interest.student.display_name)
+        interested[interest.dataset_id].add(interest.student_id)
+    counts = {d: len(names[d]) for d in titles}
+    lonely = {d: next(iter(interested[d])) for d, n in counts.items() if n == 1}
+    suggestions = suggestions_for_lonely(course=course, interested=interested, titles=titles, lonely=lonely)
+    tiles = [
+        Tile(d, titles[d], counts[d], names[d] if show_names else [], suggestions.get(d))
+        for d in sorted(titles, key=lambda d: (-counts[d], titles[d].lower()))
+    ]
+    return Board(
+        tiles=tiles,
+        students=course.memberships.students().count(),
+        ranked=len(set().union(*interested.values())),
+        anonymous=not show_names,
+    )
+
+
+@dataclass
+class CircleView:
+    dataset_id: int | None
+    title: str
+    members: list[str]
+    locked: bool
+    alone: bool
+
+
+@dataclass
+class RunView:
+    run: MatchRun
+    circles: list[CircleView]
+    not_ranked: list[str]
+    quality: dict
+    first_choice: dict
+    student_names: dict[str, str]
+    dataset_titles: dict[str, str]
+
+    def student_choices(self) -> list[tuple[int, str]]:
+        """The run's students (matched or never ranked) for the "move" form, by name."""
+        result = self.run.result or {}
+        ids = {int(s) for s in result.get("assignments") or {}} | set(result.get("not_ranked") or [])
+        names = {i: self.student_names.get(str(i), "(left the course)") for i in ids}
+        return sorted(names.items(), key=lambda item: item[1].lower())
+
+
+def run_view(*, run: MatchRun, show_names: bool = True) -> RunView:
+    """A run's circles with names and titles (a dataset removed since shows as such)."""
+    course = run.course
+    result = run.result or {}
+    members = course.memberships.select_related("user")
+    student_names = {str(m.user_id): m.user.display_name for m in members}
+    dataset_titles = {str(pk): title for pk, title in Dataset.objects.for_course(course).values_list("pk", "title")}
+    alone = set(result.get("alone") or [])
+    circles = []
+    for dataset_id, students in sorted(
+        (result.get("circles") or {}).items(), key=lambda item: (-len(item[1]), dataset_titles.get(item[0], ""))
+    ):
+        circles.append(
+            CircleView(
+                dataset_id=int(dataset_id),
+                title=dataset_titles.get(dataset_id, "(a dataset that was removed)"),
+                members=[student_names.get(s, "(left the course)") if show_names else "" for s in students],
+                locked=bool(students) and all(run.locks.get(s) == dataset_id for s in students),
+                alone=len(students) == 1 and students[0] in alone,
+            )
+        )
+    return RunView(
+        run=run,
+        circles=circles,
+        not_ranked=[student_names.get(str(s), "(left the course)") for s in result.get("not_ranked") or []],
+        quality=result.get("quality") or {},
+        first_choice=result.get("first_choice") or {},
+        student_names=student_names,
+        dataset_titles=dataset_titles,
+    )
+
+
+@dataclass
+class StudentCircle:
+    dataset_id: int
+    dataset_title: str
+    classmates: list[str]
+    related_title: str | None
+
+
+def circle_of(*, run: MatchRun, student_id: int) -> StudentCircle | None:
+    """The student's dataset and the classmates on it in a run (None: not in the run)."""
+    result = run.result or {}
+    dataset_id = (result.get("assignments") or {}).get(str(student_id))
+    if not dataset_id:
+        return None
+    others = [s for s in (result.get("circles") or {}).get(dataset_id, []) if s != str(student_id)]
+    members = run.course.memberships.filter(user_id__in=[int(s) for s in others]).select_related("user")
+    names = {str(m.user_id): m.user.display_name for m in members}
+    related = (result.get("related") or {}).get(str(student_id))
+    titles = dict(Dataset.objects.filter(pk__in=[int(dataset_id)] + ([int(related)] if related else [])).values_list("pk", "title"))
+    return StudentCircle(
+        dataset_id=int(dataset_id),
+        dataset_title=titles.get(int(dataset_id), "(a dataset that was removed)"),
+        classmates=[names[s] for s in others if s in names],
+        related_title=titles.get(int(related)) if related else None,
+    )

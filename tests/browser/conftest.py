@@ -1,5 +1,7 @@
 """Real-browser tests: Playwright driving Debian's Chromium against live_server."""
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,70 @@ def sign_up(page, base_url: str, email: str, password: str = "a-long-test-passwo
     link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body).group(1)
     page.goto(base_url + link)
     page.get_by_role("button", name="Confirm").click()
+
+
+class AppServer:
+    """The app in its own gunicorn process on the test database, so a test can restart it.
+
+    live_server runs in a thread of the test process and cannot be killed and
+    brought back; a real restart is what a projector must survive.
+    """
+
+    def __init__(self, database_url: str):
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url}
+        self.process = None
+
+    def start(self) -> None:
+        import subprocess
+        import time
+        import urllib.request
+
+        root = Path(__file__).resolve().parents[2]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "courseproj.wsgi", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", "2", "--log-level", "warning"],
+            cwd=root, env=self.env,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/accounts/login/", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("the app server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def app_server(transactional_db):
+    from django.db import connection
+
+    settings_dict = connection.settings_dict
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        database_url = f"sqlite:///{settings_dict['NAME']}"
+    else:
+        user = settings_dict["USER"] or "postgres"
+        database_url = f"postgres://{user}@{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+    server = AppServer(database_url)
+    server.start()
+    yield server
+    server.stop()
+
+
+def log_in(page, base_url: str, email: str, password: str = "correct horse battery") -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_login", email)
+    page.fill("#id_password", password)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(f"{base_url}/**")
