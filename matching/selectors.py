@@ -200,6 +200,15 @@ class RunView:
     student_names: dict[str, str]
     dataset_titles: dict[str, str]
 
+    def rank_profile(self) -> list[tuple[str, int]]:
+        """How many got their 1st, 2nd, … choice, in words ("off_list": placed by a move)."""
+        words = {"off_list": "placed by you", "unassigned": "unassigned"}
+        return [
+            (words.get(key, f"choice {key}"), count)
+            for key, count in (self.quality.get("rank_profile") or {}).items()
+            if count or key not in words
+        ]
+
     def student_choices(self) -> list[tuple[int, str]]:
         """The run's students (matched or never ranked) for the "move" form, by name."""
         result = self.run.result or {}

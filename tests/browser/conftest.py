@@ -9,7 +9,8 @@ from axe_playwright_python.sync_playwright import Axe
 from django.core import mail
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
+# Not under test-results/: pytest-playwright empties that folder at every session start.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-screenshots"
 PHONE = {"width": 390, "height": 844}
 
 
