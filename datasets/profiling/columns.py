@@ -19,7 +19,6 @@ import pandas as pd
 
 from datasets.profiling.errors import ProfileError
 
-KINDS = ("numeric", "categorical", "text", "datetime", "identifier", "constant")
 ID_NAME = re.compile(r"(^|[_\s.-])(id|ids|uuid|guid|key|index|idx|row|rownum|record)$|^unnamed: ?\d+$", re.I)
 DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$")
 # Names a target column usually has, most telling first.

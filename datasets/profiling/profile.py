@@ -55,22 +55,24 @@ def profile_frame(
     plausible target when none is given.
     """
     started = time.perf_counter()
-    report = progress or (lambda fraction, stage: None)
+    step = progress or (lambda fraction, stage: None)
     # One thread for BLAS and OpenMP. Measured on the shared 2-core machine:
     # gradient boosting on digits took 0.5 s per fit on one OpenMP thread and
     # 0.6–3.4 s on two (busy-waiting threads collapse when another process
-    # runs); small BLAS calls gain nothing from threads, and OpenBLAS
-    # reserves memory per thread. The forest alone uses two (joblib) threads.
+    # runs; a fit that takes 3.6 s alone took 10 s on two threads next to a
+    # busy process); small BLAS calls gain nothing from threads, and OpenBLAS
+    # reserves memory per thread. Fitting two models at once on two Python
+    # threads was slower still (the GIL): one core, used well.
     with threadpool_limits(limits=1):
-        result = _profile(frame, target, report, load_info, started + time_budget)
+        result = _profile(frame, target, step, load_info, started + time_budget)
     result["seconds"] = time.perf_counter() - started
-    report(1.0, "done")
+    step(1.0, "done")
     return plain_json(result)
 
 
-def _profile(frame, target, report, load_info, deadline) -> dict:
-    """1. Types; 2. target; 3. summary and warnings; 4. baselines; 5. curve and confusion matrix."""
-    report(0.02, "column types")
+def _profile(frame, target, step, load_info, deadline) -> dict:
+    """1. Types and target; 2. summary and warnings; 3. features; 4. baselines; 5. curve."""
+    step(0.02, "column types")
     frame, renamed = _with_clean_names(frame)
     if frame.shape[1] == 0:
         raise ProfileError("no_columns", "The table has no columns.")
@@ -79,45 +81,25 @@ def _profile(frame, target, report, load_info, deadline) -> dict:
     facts = {name: column_facts(frame[name]) for name in frame.columns}
     target, proposed = choose_target(frame, facts, target)
 
-    report(0.08, "summary")
+    step(0.08, "summary")
     labels = target_labels(frame[target])
     keep = labels.notna().to_numpy()
-    n_rows = int(keep.sum())
-    if n_rows < MIN_ROWS:
+    if keep.sum() < MIN_ROWS:
         raise ProfileError(
-            "too_few_rows", f"Only {n_rows} rows have a value in “{target}”; at least {MIN_ROWS} are needed for any score."
+            "too_few_rows",
+            f"Only {keep.sum()} rows have a value in “{target}”; at least {MIN_ROWS} are needed for any score.",
         )
-    classes = _class_counts(labels[keep])
-    warnings = _load_warnings(load_info, renamed)
+    result = _summary(frame, facts, target, proposed, labels[keep])
+    warnings = result["warnings"] = _load_warnings(load_info, renamed)
+    if load_info is not None:
+        result["load"] = load_info.facts()
     if not keep.all():
         warnings.append(_warning(
             "missing_target",
-            f"{len(frame) - n_rows:,} rows have no value in the target “{target}” and were left out.",
+            f"{len(frame) - keep.sum():,} rows have no value in the target “{target}” and were left out.",
             target,
         ))
-    result = {
-        "rows": len(frame),
-        "columns": frame.shape[1],
-        "target": target,
-        "target_proposed": proposed,
-        "task": "binary" if len(classes) <= 2 else "multiclass",
-        "classes": classes,
-        "column_types": {name: facts[name].kind for name in frame.columns},
-        "missing": {name: facts[name].missing for name in frame.columns},
-        "cardinality": {name: facts[name].distinct for name in frame.columns},
-        "numeric_summary": _numeric_summary(frame, facts),
-        "warnings": warnings,
-        "baselines": [],
-        "best_model": None,
-        "baseline_to_beat": None,
-        "learning_curve": None,
-        "confusion_matrix": None,
-        "sampled_rows": None,
-        "cv_folds": None,
-        "features": None,
-    }
-    if load_info is not None:
-        result["load"] = load_info.facts()
+    classes = result["classes"]
     if len(classes) < 2:
         warnings.append(_warning(
             "single_class",
@@ -129,14 +111,49 @@ def _profile(frame, target, report, load_info, deadline) -> dict:
     warnings.extend(_column_warnings(facts, target))
     warnings.extend(_memory_warning(frame))
 
-    # Rows for the models, in a stratified random order: any prefix is a stratified sample.
-    class_names = list(classes)
+    design, features = _features(frame, facts, target, labels, keep, list(classes), warnings)
+    result["features"] = features
+    step(0.12, "baselines")
+    result.update(_baselines(design, classes, features, warnings, step, deadline))
+    return result
+
+
+def _summary(frame: pd.DataFrame, facts: dict[str, ColumnFacts], target: str, proposed: bool, labels: pd.Series) -> dict:
+    classes = _class_counts(labels)
+    return {
+        "rows": len(frame),
+        "columns": frame.shape[1],
+        "target": target,
+        "target_proposed": proposed,
+        "task": "binary" if len(classes) <= 2 else "multiclass",
+        "classes": classes,
+        "column_types": {name: facts[name].kind for name in frame.columns},
+        "missing": {name: facts[name].missing for name in frame.columns},
+        "cardinality": {name: facts[name].distinct for name in frame.columns},
+        "numeric_summary": _numeric_summary(frame, facts),
+        "warnings": [],
+        "baselines": [],
+        "best_model": None,
+        "baseline_to_beat": None,
+        "learning_curve": None,
+        "confusion_matrix": None,
+        "sampled_rows": None,
+        "cv_folds": None,
+        "features": None,
+    }
+
+
+def _features(frame, facts, target, labels, keep, class_names, warnings) -> tuple[bl.Design, dict]:
+    """The model matrix of a stratified sample, without identifier, constant, text or leaking columns.
+
+    The rows are put in a fixed stratified random order first, so that any
+    prefix of the matrix (a model's row cap) is a stratified sample.
+    """
     y_all = pd.Categorical(labels[keep], categories=class_names).codes.astype(np.int64)
-    order = stratified_order(y_all, len(class_names))
-    sample = order[: min(n_rows, bl.MAX_MODEL_ROWS)]
-    kept_rows = np.flatnonzero(keep)[sample]
+    sample = stratified_order(y_all, len(class_names))[: bl.MAX_MODEL_ROWS]
+    rows = frame.iloc[np.flatnonzero(keep)[sample]]
     used = [name for name in frame.columns if name != target and facts[name].kind in USED_KINDS]
-    design = _design(frame.iloc[kept_rows], used, facts, y_all[sample])
+    design = _design(rows, used, facts, y_all[sample])
     leaks = _leaks(design, len(class_names))
     for name, value in leaks.items():
         warnings.append(_warning(
@@ -147,50 +164,48 @@ def _profile(frame, target, report, load_info, deadline) -> dict:
         ))
     if leaks:
         used = [name for name in used if name not in leaks]
-        design = _design(frame.iloc[kept_rows], used, facts, y_all[sample])
-    result["features"] = {
-        "used": used,
-        "dropped": {
-            name: DROP_REASONS.get(facts[name].kind, "target leak" if name in leaks else facts[name].kind)
-            for name in frame.columns
-            if name != target and name not in used
-        },
-    }
+        design = _design(rows, used, facts, y_all[sample])
     if not used:
         warnings.append(_warning("no_features", "No column is usable as a feature, so only the dummy model was fitted.", None))
+    dropped = {
+        name: "target leak" if name in leaks else DROP_REASONS.get(facts[name].kind, facts[name].kind)
+        for name in frame.columns
+        if name != target and name not in used
+    }
+    return design, {"used": used, "dropped": dropped}
 
-    report(0.12, "baselines")
-    counts = np.bincount(y_all, minlength=len(class_names))
+
+def _baselines(design, classes, features, warnings, step, deadline) -> dict:
+    """Baselines, the best one, its confusion matrix and a learning curve, as result keys."""
+    class_names = list(classes)
+    counts = np.bincount(design.y, minlength=len(class_names))
     weighted = counts.max() / max(1, counts.min()) >= WEIGHTING_RATIO
-    outcomes, skipped, failed = _run_baselines(design, len(class_names), weighted, bool(used), report, deadline)
+    outcomes, skipped, failed = _run_baselines(design, len(class_names), weighted, bool(features["used"]), step, deadline)
     if failed:
         warnings.append(_warning("model_failed", f"Some baselines could not be fitted: {'; '.join(failed)}.", None))
-    result["baselines"] = [outcome.as_dict() for outcome in outcomes]
     if skipped:
-        warnings.append(_warning(
-            "time_budget",
-            f"Skipped to stay within the time budget: {', '.join(skipped)}.",
-            None,
-        ))
+        warnings.append(_warning("time_budget", f"Skipped to stay within the time budget: {', '.join(skipped)}.", None))
+    n_rows = sum(classes.values())
     sampled = _sample_warning(outcomes, n_rows)
     if sampled:
         warnings.append(sampled)
-        result["sampled_rows"] = min(outcome.rows for outcome in outcomes)
-    result["cv_folds"] = max(outcome.folds for outcome in outcomes)
     scored = [outcome for outcome in outcomes if outcome.name != bl.MODELS[0].name] or outcomes
     best = max(scored, key=lambda outcome: outcome.scores["balanced_accuracy"])
-    result["best_model"] = best.name
-    result["baseline_to_beat"] = {
-        "model": best.name, "metric": "balanced_accuracy", "value": best.scores["balanced_accuracy"]
-    }
-    result["confusion_matrix"] = {"labels": class_names, "matrix": bl.confusion(best, design.y, len(class_names))}
-
-    report(0.9, "learning curve")
+    step(0.9, "learning curve")
     curve_outcome = _curve_model(scored, best, deadline)
+    curve = None
     if curve_outcome is not None:
         spec = next(spec for spec in bl.MODELS if spec.name == curve_outcome.name)
-        result["learning_curve"] = bl.learning_curve(spec, design, curve_outcome, len(class_names))
-    return result
+        curve = bl.learning_curve(spec, design, curve_outcome, len(class_names))
+    return {
+        "baselines": [outcome.as_dict() for outcome in outcomes],
+        "sampled_rows": min(outcome.rows for outcome in outcomes) if sampled else None,
+        "cv_folds": max(outcome.folds for outcome in outcomes),
+        "best_model": best.name,
+        "baseline_to_beat": {"model": best.name, "metric": "balanced_accuracy", "value": best.scores["balanced_accuracy"]},
+        "confusion_matrix": {"labels": class_names, "matrix": bl.confusion(best, design.y, len(class_names))},
+        "learning_curve": curve,
+    }
 
 
 def _with_clean_names(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
@@ -396,12 +411,12 @@ def _numeric_summary(frame: pd.DataFrame, facts: dict[str, ColumnFacts]) -> dict
     return summary
 
 
-def _run_baselines(design, n_classes, weighted, has_features, report, deadline):
+def _run_baselines(design, n_classes, weighted, has_features, step, deadline):
     """Every model in order (cheap first), each on its own row cap; skipped when out of time."""
     specs = bl.MODELS if has_features else bl.MODELS[:1]
     outcomes, skipped, failed = [], [], []
     for index, spec in enumerate(specs):
-        report(0.12 + 0.75 * index / len(specs), f"fitting {spec.name}")
+        step(0.12 + 0.75 * index / len(specs), f"fitting {spec.name}")
         if time.perf_counter() > deadline and outcomes:
             skipped.append(spec.name)
             continue

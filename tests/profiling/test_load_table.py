@@ -1,5 +1,4 @@
 """RELIABILITY rows 1–21 on real files: the loader reads what it can, says what it did, refuses the rest."""
-import io
 import time
 import zipfile
 
