@@ -33,6 +33,7 @@ class Command(BaseCommand):
                     f"  Instructor: {INSTRUCTOR_EMAIL} / {DEMO_PASSWORD}",
                     f"  Students:   student01@example.com … student30@example.com / {DEMO_PASSWORD}",
                     f"  Join link:  {url}join/{DEMO_JOIN_CODE}/",
+                    f"  Projector:  {url}display/{course.display_token}/",
                     "  Press Ctrl-C to stop the server and the worker.",
                     "",
                 ]
