@@ -225,21 +225,21 @@ def quiet_phase(port: int, course: int, token: str, datasets: dict[int, str], pr
     time.sleep(1)
     client = Client(port, prober)
     rng = random.Random(1)
-    ids = list(datasets)
+    recent: list[int] = []  # a dataset the prober just left may still show them for one poll
     latencies = []
     for _ in range(picks):
-        for dataset in list(prober.confirmed):  # clear the list so every pick is an add
-            pick(client, course, dataset, "remove")
-        prober.confirmed.clear()
-        time.sleep(POLL_SECONDS * 2)  # the removal is on the board before the next pick
-        projector.seen_at.clear()
-        dataset = rng.choice(ids)
+        if len(prober.confirmed) == 3:
+            oldest = prober.confirmed.pop(0)
+            pick(client, course, oldest, "remove")
+        dataset = rng.choice([d for d in datasets if d not in prober.confirmed and d not in recent])
+        recent = (recent + [dataset])[-6:]
+        key = (datasets[dataset], prober.name)
+        projector.seen_at.pop(key, None)
         sent = time.perf_counter()
         status, _ = pick(client, course, dataset, "add")
         if status != 200:
             continue
         prober.confirmed.append(dataset)
-        key = (datasets[dataset], prober.name)
         deadline = sent + 5
         while key not in projector.seen_at and time.perf_counter() < deadline:
             time.sleep(0.005)

@@ -17,6 +17,11 @@ def new_display_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def display_name_of(*, name: str, email: str) -> str:
+    """What pages call a person: their name, else the part of the email before the @."""
+    return name or email.split("@")[0]
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -49,7 +54,7 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.name or self.email.split("@")[0]
+        return display_name_of(name=self.name, email=self.email)
 
 
 class CourseQuerySet(models.QuerySet):

@@ -2,7 +2,7 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from courseproj.models import Course, Membership
+from courseproj.models import Course, Membership, display_name_of
 from datasets.models import Dataset
 from matching.models import Activity, Interest, MatchRun, RunStatus
 from matching.similarity import DatasetFeatures, DatasetSimilarity
@@ -60,12 +60,24 @@ def board_version(*, display_token: str) -> str | None:
     return f'"board-{row[0]}-{row[1]}"' if row else None
 
 
+# Fitted similarities by catalog content: the catalog rarely changes while the
+# board is rebuilt after every pick, and a fit costs milliseconds.
+_SIMILARITY_CACHE: dict[tuple[DatasetFeatures, ...], DatasetSimilarity] = {}
+_SIMILARITY_CACHE_SIZE = 64
+
+
 def course_similarity(*, course: Course) -> DatasetSimilarity | None:
     """Dataset–dataset similarity over the course's catalog (text, tags and profile figures)."""
-    datasets = list(Dataset.objects.for_course(course).in_catalog().select_related("profile_job"))
-    if len(datasets) < 2:
+    datasets = Dataset.objects.for_course(course).in_catalog().select_related("profile_job").order_by("pk")
+    features = tuple(_features(d) for d in datasets)
+    if len(features) < 2:
         return None
-    return DatasetSimilarity.fit([_features(d) for d in datasets])
+    fitted = _SIMILARITY_CACHE.get(features)
+    if fitted is None:
+        if len(_SIMILARITY_CACHE) >= _SIMILARITY_CACHE_SIZE:
+            _SIMILARITY_CACHE.pop(next(iter(_SIMILARITY_CACHE)))
+        fitted = _SIMILARITY_CACHE[features] = DatasetSimilarity.fit(list(features))
+    return fitted
 
 
 def _features(dataset: Dataset) -> DatasetFeatures:
@@ -75,7 +87,7 @@ def _features(dataset: Dataset) -> DatasetFeatures:
         key=str(dataset.pk),
         title=dataset.title,
         description=dataset.description,
-        tags=dataset.tag_list,
+        tags=tuple(dataset.tag_list),
         rows=dataset.rows,
         columns=len(types) or len(dataset.column_names) or None,
         classes=len(profile.get("classes") or {}) or None,
@@ -157,15 +169,17 @@ def board_state(*, course: Course, show_names: bool) -> Board:
     titles = dict(Dataset.objects.for_course(course).in_catalog().values_list("pk", "title"))
     names: dict[int, list[str]] = defaultdict(list)
     interested: dict[int, set[int]] = defaultdict(set)
+    # Plain tuples, not model instances: a class of 300 has about 900 interests
+    # and the board is rebuilt after every pick.
     rows = (
         Interest.objects.for_course(course)
         .filter(dataset_id__in=titles, student__memberships__course=course, student__memberships__role="student")
-        .select_related("student")
         .order_by("student__name", "student__email")
+        .values_list("dataset_id", "student_id", "student__name", "student__email")
     )
-    for interest in rows:
-        names[interest.dataset_id].append(interest.student.display_name)
-        interested[interest.dataset_id].add(interest.student_id)
+    for dataset_id, student_id, name, email in rows:
+        names[dataset_id].append(display_name_of(name=name, email=email))
+        interested[dataset_id].add(student_id)
     counts = {d: len(names[d]) for d in titles}
     lonely = {d: next(iter(interested[d])) for d, n in counts.items() if n == 1}
     suggestions = suggestions_for_lonely(course=course, interested=interested, titles=titles, lonely=lonely)
