@@ -363,7 +363,8 @@ def _read_csv(path: Path) -> LoadedTable:
             read_options=pacsv.ReadOptions(
                 column_names=names,
                 skip_rows=1,
-                encoding=encoding,
+                # The BOM sits in the skipped header row: plain UTF-8 spares a transcoding pass.
+                encoding="utf8" if encoding == "utf-8-sig" else encoding,
                 block_size=CSV_BLOCK_BYTES,
                 use_threads=path.stat().st_size > THREADED_CSV_BYTES,
             ),
@@ -546,6 +547,8 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
         raise ProfileError("bad_format", "This .xlsx file could not be read as an Excel workbook.") from None
     try:
         sheet = workbook.worksheets[0]
+        # Some writers declare a sheet as wide as Excel allows; measure the cells instead.
+        sheet.reset_dimensions()
         rows: list[list[str]] = []
         for values in sheet.iter_rows(values_only=True):
             _check_columns(len(values))
