@@ -267,17 +267,59 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Celery --------------------------------------------------------------------
 # Job state lives in our database (ProfileJob rows); Celery only carries ids.
+# Celery reads every CELERY_* name below (courseproj/celery.py); the PROFILE_*
+# and HEALTH_* values are read by datasets/ and courseproj/health.py.
+
+# How long one profile may run. The engine budgets about 20 s of model fitting
+# and samples large tables (the target for 1M rows x 20 columns is 60 s);
+# loading the largest allowed upload adds seconds. Soft: the task gets SoftTimeLimitExceeded and
+# fails the job as "too slow". Hard: the pool kills the child, a backstop for
+# code that does not return to Python (a C loop) after the soft limit.
+PROFILE_SOFT_TIME_LIMIT = env_int("PROFILE_SOFT_TIME_LIMIT", 120)
+PROFILE_HARD_TIME_LIMIT = env_int("PROFILE_HARD_TIME_LIMIT", 150)
+if PROFILE_HARD_TIME_LIMIT <= PROFILE_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("PROFILE_HARD_TIME_LIMIT must be longer than PROFILE_SOFT_TIME_LIMIT")
+# The job sweeper (beat, every PROFILE_SWEEP_SECONDS) keeps jobs moving without
+# the broker's help: a running job whose heartbeat is older than
+# PROFILE_STALE_SECONDS lost its worker (killed, frozen) and is run again; a
+# pending job that old was never sent (the broker was down) and is sent; a
+# queued job older than PROFILE_REQUEUE_SECONDS is sent again (a Redis restart
+# without persistence lost its message; a duplicate message does nothing).
+PROFILE_SWEEP_SECONDS = env_int("PROFILE_SWEEP_SECONDS", 15)
+PROFILE_STALE_SECONDS = env_int("PROFILE_STALE_SECONDS", 30)
+PROFILE_REQUEUE_SECONDS = env_int("PROFILE_REQUEUE_SECONDS", 300)
+# A database error (PostgreSQL restarting) retries the job after 1, 2, 4, 8,
+# 16 s, then fails it with the reason.
+PROFILE_MAX_RETRIES = env_int("PROFILE_MAX_RETRIES", 5)
+# /health/'s worker canary: a tiny task sent to each queue every
+# HEALTH_CANARY_SECONDS; health is red when no worker answered on a queue for
+# HEALTH_CANARY_MAX_AGE seconds (alive but not consuming is the usual failure).
+HEALTH_CANARY_SECONDS = env_int("HEALTH_CANARY_SECONDS", 15)
+HEALTH_CANARY_MAX_AGE = env_int("HEALTH_CANARY_MAX_AGE", 60)
+# Address-space cap per worker child (0: none), set in worker_process_init.
+# A profile of the largest allowed file peaks well under 1 GB resident; address
+# space runs higher (a child starts at about 0.6 GB of mappings).
+WORKER_MEMORY_LIMIT_MB = env_int("WORKER_MEMORY_LIMIT_MB", 4096)
+
+REDIS_BROKER_OPTIONS = {
+    # A frozen Redis (alive, not answering) must not hang a web request: a
+    # command without an answer fails after 2 s. Measured on a SIGSTOPped
+    # Redis: publishing gives up after 2-6 s with the retry policy below (22 s
+    # with 5 s timeouts and 2 retries; forever with no timeout). The job row
+    # stays "pending" and the sweeper sends it later.
+    "socket_timeout": 2,
+    "socket_connect_timeout": 2,
+    # Redis hands an unacknowledged message to another worker after this
+    # long: longer than a job may run, so a live job's message is never
+    # delivered twice. kombu restores such messages when a worker starts and
+    # then every 100 s (not configurable in kombu 5.5), so a killed worker's
+    # job is recovered sooner by the sweeper (PROFILE_STALE_SECONDS); this is
+    # the backstop when no beat runs.
+    "visibility_timeout": PROFILE_HARD_TIME_LIMIT + 60,
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # A frozen Redis must not hang a web request: give up on the socket
-        # after a few seconds and keep the job as "pending" for the sweeper.
-        "socket_timeout": 5,
-        "socket_connect_timeout": 3,
-        # Longer than the longest job's hard limit, so a running job is not
-        # handed to a second worker while the first still works on it.
-        "visibility_timeout": 600,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_OPTIONS
 else:
     _broker_dir = VAR_DIR / "broker"
     for _folder in ("queue", "processed"):
@@ -285,16 +327,74 @@ else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # kombu's filesystem transport works across processes on one machine:
-        # the embedded default needs no broker server.
+        # the embedded default needs no broker server. It has no visibility
+        # timeout: a killed worker's message is gone, and the sweeper re-sends.
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+# The limits are the worker's, for every task (the others take milliseconds; a
+# hung SMTP call is cut too). Not per task in @shared_task: Celery copies a
+# task's own limits into each message, so the web process's values would win
+# over the worker's, and messages queued before a change would keep old ones.
+CELERY_TASK_SOFT_TIME_LIMIT = PROFILE_SOFT_TIME_LIMIT
+CELERY_TASK_TIME_LIMIT = PROFILE_HARD_TIME_LIMIT
+# Publishing: one quick retry (a connection Redis closed while restarting is
+# re-opened), then give up and leave the job pending.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Workers: keep reconnecting through a long broker outage instead of exiting
+# after 100 attempts; retry at start too (Redis may come up after the worker).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Only JSON crosses the broker: nothing is ever unpickled.
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# Job state lives in our database; results would only fill the broker.
+CELERY_TASK_IGNORE_RESULT = True
+# Profiling has its own queue, so a burst of uploads never delays the sweeper,
+# the canary or the circle emails on "default" (and workers can be sized per
+# queue: `-Q profiling` on big machines).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"datasets.profile_job_run": {"queue": "profiling"}}
+# One message at a time per child: a profile is long, and a worker must not
+# hoard messages an idle worker could take (with acks_late, a prefetched
+# message also waits out the visibility timeout if its worker dies).
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Acknowledge after the task ran, and put the message back when its child was
+# killed (out of memory): the job is run again, and the claim on its row counts
+# deliveries and fails it after a few (no endless crash loop).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A child that grew past 1 GB resident after a big profile is replaced before
+# the next task (pandas keeps freed memory); it does not stop a runaway task:
+# the address-space cap (WORKER_MEMORY_LIMIT_MB) does.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = 1024 * 1024  # KiB
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The canary task lives with the health endpoint, outside any tasks.py.
+CELERY_IMPORTS = ["courseproj.health"]
+# Exactly one beat runs these (`celery -A courseproj beat`, or `worker --beat`
+# in the demo). A message older than its period is dropped: the next one is
+# already on its way.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-profile-jobs": {
+        "task": "datasets.profile_jobs_sweep",
+        "schedule": float(PROFILE_SWEEP_SECONDS),
+        "options": {"queue": "default", "expires": PROFILE_SWEEP_SECONDS},
+    },
+    **{
+        f"health-canary-{queue}": {
+            "task": "courseproj.health_canary",
+            "schedule": float(HEALTH_CANARY_SECONDS),
+            "args": [queue],
+            "options": {"queue": queue, "expires": HEALTH_CANARY_MAX_AGE},
+        }
+        for queue in ("default", "profiling")
+    },
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-# Address-space cap per worker child (0: none). Profiling the largest allowed
-# file stays under 1 GB resident; address space runs higher than resident.
-WORKER_MEMORY_LIMIT_MB = env_int("WORKER_MEMORY_LIMIT_MB", 4096)
 
 LOGGING = {
     "version": 1,

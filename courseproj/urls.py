@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from courseproj import dashboard_views, planner_views
+from courseproj import dashboard_views, health, planner_views
 from courseproj import views as course_views
 from datasets import views as dataset_views
 from matching import views as matching_views
@@ -64,4 +64,6 @@ urlpatterns = [
     path("display/<str:token>/", matching_views.display, name="display"),
     path("display/<str:token>/board/", matching_views.display_board, name="display_board"),
     path("display/<str:token>/qr.svg", matching_views.display_qr, name="display_qr"),
+    # For load balancers and monitors: database, broker and worker canary, no login, no secrets.
+    path("health/", health.health, name="health"),
 ]

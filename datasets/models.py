@@ -1,7 +1,10 @@
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 def upload_path(instance: "Dataset", filename: str) -> str:
@@ -140,6 +143,10 @@ class ProfileJob(models.Model):
     progress = models.FloatField(default=0.0)
     stage = models.CharField(max_length=80, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Who runs it: "<Celery message id>/<execution id>". Only that execution may
+    # write progress or the result, so a duplicate or a revived run never adds a
+    # second result; a redelivery of the same message may take over.
+    runner = models.CharField(max_length=100, blank=True)
     result = models.JSONField(null=True, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
@@ -164,8 +171,44 @@ class ProfileJob(models.Model):
 
     @property
     def is_retrying(self) -> bool:
-        return not self.is_finished and self.attempts > 1
+        """An earlier attempt was interrupted (killed worker, lost message, database error)."""
+        if self.is_finished:
+            return False
+        return self.attempts > 1 or (self.attempts == 1 and self.status != JobStatus.RUNNING) or self.is_stalled
+
+    @property
+    def is_stalled(self) -> bool:
+        """Running, but its worker stopped beating: it will be retried, not shown as running."""
+        # Half the sweeper's threshold: the page says so before the sweeper acts.
+        silent = timedelta(seconds=settings.PROFILE_STALE_SECONDS / 2)
+        return self.status == JobStatus.RUNNING and self.updated_at < timezone.now() - silent
+
+    @property
+    def progress_state(self) -> str:
+        """What the pages show: waiting, running, retrying, stalled, done or failed."""
+        if self.is_finished:
+            return self.status
+        if self.is_stalled:
+            return "stalled"
+        if self.is_retrying:
+            return "retrying"
+        return "running" if self.status == JobStatus.RUNNING else "waiting"
 
     @property
     def percent(self) -> int:
         return round(self.progress * 100)
+
+
+class WorkerCanary(models.Model):
+    """The last time a worker answered /health/'s canary on a queue.
+
+    A worker that is alive but no longer consumes is the classic Celery-with-Redis
+    failure: only a task that comes back proves a queue is served.
+    """
+
+    queue = models.CharField(max_length=50, primary_key=True)
+    seen_at = models.DateTimeField()
+    worker = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.queue}: {self.seen_at:%Y-%m-%d %H:%M:%S} by {self.worker}"

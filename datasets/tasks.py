@@ -1,61 +1,74 @@
-"""Celery tasks: they translate a message into a service call, nothing more."""
+"""Celery tasks: they translate a message into a service call, nothing more.
+
+Task names are a public API: messages already queued carry them across deploys.
+"""
 import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import OperationalError
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from datasets import services
-from datasets.models import ProfileJob
 
 log = logging.getLogger(__name__)
 
-# A profile has a time budget of about 20 s on the engine's side; the limits are
-# the backstops. Soft: the task is told and fails the job as "too slow". Hard:
-# the child is killed (the job is then retried, and failed after MAX_ATTEMPTS).
-SOFT_TIME_LIMIT = 240
-HARD_TIME_LIMIT = 300
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 @shared_task(
-    name="datasets.profile_job_run",  # a public name: queued messages carry it across deploys
+    name="datasets.profile_job_run",
     bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=SOFT_TIME_LIMIT,
-    time_limit=HARD_TIME_LIMIT,
-    # A database blip retries with exponential backoff (1 s, 2 s, 4 s, ...), capped.
-    autoretry_for=(OperationalError,),
+    # Time limits are the worker's (CELERY_TASK_SOFT_TIME_LIMIT, settings.py):
+    # the soft one raises SoftTimeLimitExceeded below and the job fails as "too
+    # slow"; at the hard one the pool kills the child and the sweeper fails the job.
+    # A database blip (PostgreSQL restarting) retries the same message after
+    # 1, 2, 4, 8, 16 s (capped at 60 s, no jitter: predictable for operators),
+    # then the job fails with the reason. The retry takes the job over (same
+    # message id), so it does not count as a crash.
+    autoretry_for=DATABASE_ERRORS,
     retry_backoff=1,
     retry_backoff_max=60,
     retry_jitter=False,
-    max_retries=5,
+    max_retries=settings.PROFILE_MAX_RETRIES,
 )
-def profile_job_run_task(self, job_id: int) -> None:
-    redelivered = bool((self.request.delivery_info or {}).get("redelivered")) or self.request.retries > 0
-    if not ProfileJob.objects.filter(pk=job_id).exists():
-        return  # the dataset and its job were deleted meanwhile
-    if not services.profile_job_claim(job_id=job_id, redelivered=redelivered):
-        return  # another delivery has it, or it is finished
+def profile_job_run_task(self, job_id: int) -> str:
+    """Claim the job for this delivery and run it; returns what happened (logged by the worker)."""
+    token = services.profile_job_claim(job_id=job_id, message_id=self.request.id, retries=self.request.retries)
+    if token is None:
+        return "nothing to claim"  # finished, running elsewhere, failed after crashes, or deleted
     try:
-        services.profile_job_run(job_id=job_id)
+        return services.profile_job_run(job_id=job_id, token=token)
     except SoftTimeLimitExceeded:
         services.profile_job_fail(
-            job_id=job_id, code="too_slow", message="Profiling took too long for this file and was stopped."
+            job_id=job_id, token=token, code="too_slow",
+            message="Profiling took too long for this file and was stopped.",
         )
+        return "too slow"
     except MemoryError:
         services.profile_job_fail(
-            job_id=job_id, code="too_large", message="Profiling needed more memory than a job may use."
+            job_id=job_id, token=token, code="too_large",
+            message="Profiling needed more memory than a job may use; try a smaller file or fewer columns.",
         )
-    except OperationalError:
+        return "out of memory"
+    except DATABASE_ERRORS:
         if self.request.retries >= self.max_retries:
-            services.profile_job_fail(job_id=job_id, code="database", message="The database was unreachable.")
+            log.exception("profile job %s: the database kept failing; giving up", job_id)
+            services.profile_job_fail(
+                job_id=job_id, token=token, code="database_unavailable",
+                message=f"The database kept failing while profiling (tried {self.request.retries + 1} times). "
+                "An instructor can run it again.",
+            )
         raise
-    except Exception as error:
+    except Exception:
         log.exception("profile job %s failed", job_id)
-        services.profile_job_fail(job_id=job_id, code="internal_error", message=f"Unexpected error: {error}")
+        services.profile_job_fail(
+            job_id=job_id, token=token, code="internal_error",
+            message="Profiling failed with an unexpected error; the administrators can see the details in the logs.",
+        )
+        return "error"
 
 
-@shared_task(name="datasets.profile_jobs_sweep", queue="default")
-def profile_jobs_sweep_task() -> int:
+@shared_task(name="datasets.profile_jobs_sweep")
+def profile_jobs_sweep_task() -> dict:
     return services.profile_jobs_sweep()

@@ -12,7 +12,7 @@ from matching.models import MatchRun
 from tests import factories
 
 # Views outside any course: who may use them is decided by login alone.
-PUBLIC_URL_NAMES = {"home", "course_create", "join_by_code", "join_link"}
+PUBLIC_URL_NAMES = {"home", "course_create", "join_by_code", "join_link", "health"}
 # The projector's pages: the secret link is the key (tests/matching/test_live.py).
 TOKEN_URL_NAMES = {"display", "display_board", "display_qr"}
 PUBLIC_PREFIXES = ("accounts/", "admin/")
