@@ -393,28 +393,37 @@ def _evaluate(sub: _Sub, chosen: np.ndarray, m: int) -> tuple[int, int]:
 
 
 def _exact(sub: _Sub, *, m: int, deadline: float) -> tuple[_Sub, _Outcome]:
-    solution = _milp(sub, m=m, time_limit=deadline - time.perf_counter())
-    if solution is None:  # out of time before HiGHS found anything
+    answer = _milp(sub, m=m, time_limit=deadline - time.perf_counter())
+    if answer is None:  # out of time before HiGHS found anything
         return _heuristic(sub, m=m, deadline=deadline)
-    chosen, proven = solution
-    if proven:
-        buddied, cost = _evaluate(sub, chosen, m)
-        return sub, _Outcome(chosen, True, buddied, cost, buddied, cost)
-    return sub, _outcome(sub, chosen, m=m, flow=_min_cost_flow(sub), deadline=deadline)
+    buddied, cost = _evaluate(sub, answer.chosen, m)
+    if answer.proven:
+        return sub, _Outcome(answer.chosen, True, buddied, cost, buddied, cost)
+    # Stopped by the time limit. HiGHS's dual bound z on C - W*B still bounds
+    # both stages: B <= (W - 1 - z) / W since C < W, and C >= z + W*B.
+    weight, dual = answer.weight, answer.dual_bound
+    known = (math.floor((weight - 1 - dual) / weight + 1e-9), math.ceil(dual + weight * buddied - 1e-6))
+    return sub, _outcome(sub, answer.chosen, m=m, flow=_min_cost_flow(sub), deadline=deadline, known=known)
 
 
-def _outcome(sub: _Sub, chosen: np.ndarray, *, m: int, flow: "_Flow", deadline: float) -> _Outcome:
+def _outcome(
+    sub: _Sub, chosen: np.ndarray, *, m: int, flow: "_Flow", deadline: float, known: tuple[int, int] | None = None
+) -> _Outcome:
     """An outcome not proven by the MILP, with its bounds; proven after all if it meets them.
 
     The buddied bound is the relaxation without the minimum (`_min_cost_flow`),
     counting locked students as buddied. The cost bound is for any solution
     that buddies as many students: the better of that relaxation and the
-    Lagrangian of the full model (`_lagrangian_bound`).
+    Lagrangian of the full model (`_lagrangian_bound`). `known` adds bounds
+    the solver proved (buddied, cost).
     """
     buddied, cost = _evaluate(sub, chosen, m)
     bound_buddied = max(buddied, flow.value + int(sub.fixed.sum()))
     need = min(flow.value, max(0, buddied - int(sub.fixed.sum())))
     bound_cost = flow.least_cost(need)
+    if known is not None:
+        bound_buddied = max(buddied, min(bound_buddied, known[0]))
+        bound_cost = max(bound_cost, known[1])
     if bound_cost < cost:
         bound_cost = max(bound_cost, _lagrangian_bound(sub, chosen, m=m, need=need, flow=flow, deadline=deadline))
     bound_cost = min(cost, bound_cost)
@@ -479,7 +488,15 @@ def _lagrangian_bound(sub: _Sub, chosen: np.ndarray, *, m: int, need: int, flow:
     return math.ceil(best - 1e-6)
 
 
-def _milp(sub: _Sub, *, m: int, time_limit: float) -> tuple[np.ndarray, bool] | None:
+@dataclass
+class _Answer:
+    chosen: np.ndarray  # bool per edge
+    proven: bool
+    weight: float  # W
+    dual_bound: float  # HiGHS's lower bound on C - W*B
+
+
+def _milp(sub: _Sub, *, m: int, time_limit: float) -> _Answer | None:
     """Solve the weighted MILP of the module docstring; None if no solution in time.
 
     Columns: one x per edge, then one y per dataset. Rows: (1) per student,
@@ -529,7 +546,7 @@ def _milp(sub: _Sub, *, m: int, time_limit: float) -> tuple[np.ndarray, bool] | 
             options={"time_limit": max(time_limit, 1.0), "mip_rel_gap": 0.0},
         )
         x = result.x[:n_edges]
-    return x > 0.5, result.status == 0
+    return _Answer(x > 0.5, result.status == 0, weight, float(result.mip_dual_bound))
 
 
 # --- the heuristic for very large components ---------------------------------
@@ -741,10 +758,10 @@ def _reoptimise(sub: _Sub, assign: np.ndarray, chosen_students: np.ndarray, *, m
         fixed=fixed[datasets],
         fixed_cost=fixed_cost[datasets].astype(np.int64),
     )
-    solution = _milp(part, m=m, time_limit=deadline - time.perf_counter())
-    if solution is None:
+    answer = _milp(part, m=m, time_limit=deadline - time.perf_counter())
+    if answer is None:
         return None
-    picked, _ = solution
+    picked = answer.chosen
     new = assign.copy()
     new[chosen_students] = -1
     new[chosen_students[part.es[picked]]] = edges[picked]

@@ -218,6 +218,37 @@ def test_a_fractional_solver_answer_is_redone_with_integers(monkeypatch):
     assert result.quality["violations"] == 0
 
 
+def _stopped_by_the_clock(monkeypatch, *, loosen: float):
+    """Make every HiGHS answer look like a time-limited one, its dual bound `loosen` lower."""
+    real_milp = engine.milp
+
+    def stopped(c, **kwargs):
+        result = real_milp(c, **kwargs)
+        result.status = 1
+        result.mip_dual_bound -= loosen
+        return result
+
+    monkeypatch.setattr(engine, "milp", stopped)
+
+
+CLASS = {f"s{i:02d}": [f"d{(i * 5 + j) % 11}" for j in range(3)] for i in range(30)}
+
+
+def test_a_run_stopped_by_the_clock_is_still_proven_when_its_bounds_meet(monkeypatch):
+    _stopped_by_the_clock(monkeypatch, loosen=0.0)
+    quality = match(CLASS, min_size=3, max_size=4).quality
+    assert quality["optimal"] is True and quality["gap"] == 0.0
+
+
+def test_a_run_stopped_by_the_clock_reports_a_gap_to_valid_bounds(monkeypatch):
+    exact = match(CLASS, min_size=3, max_size=4).quality
+    _stopped_by_the_clock(monkeypatch, loosen=1e6)
+    quality = match(CLASS, min_size=3, max_size=4).quality
+    assert (quality["buddied"], quality["cost"]) == (exact["buddied"], exact["cost"])
+    assert quality["bound"]["buddied"] >= exact["buddied"] and quality["bound"]["cost"] <= exact["cost"]
+    assert quality["optimal"] is (quality["gap"] == 0.0)
+
+
 @pytest.mark.parametrize(
     "options, message",
     [
