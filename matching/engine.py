@@ -259,13 +259,11 @@ class _Sub:
 
 @dataclass
 class _Outcome:
-    """A solved _Sub: which edges are used and whether that is proven optimal."""
+    """A solved _Sub: the edges used, whether that is proven optimal, and bounds (see `_outcome`)."""
 
     chosen: np.ndarray  # bool per edge
     proven: bool
-    buddied: int  # including fixed students on open datasets
-    cost: int
-    bound_buddied: int
+    bound_buddied: int  # including fixed students
     bound_cost: int
 
 
@@ -275,8 +273,6 @@ class _Solved:
     method: str
     components: int
     proven: bool
-    buddied: int = 0
-    cost: int = 0
     bound_buddied: int = 0
     bound_cost: int = 0
 
@@ -318,16 +314,17 @@ def _solve(problem: _Problem, *, deadline: float, exact_limit: int) -> _Solved:
             (np.ones(len(es)), (es, n_students + ed)), shape=(n_students + n_datasets,) * 2
         ).tocsr()
         _, labels = connected_components(graph, directed=False)
+        students_in = np.bincount(labels[np.unique(es)], minlength=len(labels))
         edge_label = labels[es]
         order = np.argsort(edge_label, kind="stable")
         groups = np.split(order, np.flatnonzero(np.diff(edge_label[order])) + 1)
         # Components in order of their first student, so batches are reproducible.
         groups.sort(key=lambda g: es[g[0]])
         solved.components = len(groups)
-        sizes = [len(np.unique(es[g])) for g in groups]
-        small = [g for g, size in zip(groups, sizes) if size <= exact_limit]
+        sizes = [int(students_in[edge_label[g[0]]]) for g in groups]
+        small = [(g, size) for g, size in zip(groups, sizes) if size <= exact_limit]
         large = [g for g, size in zip(groups, sizes) if size > exact_limit]
-        for batch in _batches(small, es, exact_limit):
+        for batch in _batches(small, exact_limit):
             _absorb(solved, _exact(_sub(problem, batch, es, ed, cost), m=m, deadline=deadline))
         for g in large:
             _absorb(solved, _heuristic(_sub(problem, g, es, ed, cost), m=m, deadline=deadline))
@@ -335,20 +332,18 @@ def _solve(problem: _Problem, *, deadline: float, exact_limit: int) -> _Solved:
             solved.method = "mixed" if small else "heuristic"
         covered[ed] = True
     # Locks on a dataset no free student can join: buddied when the locks alone reach m.
-    lock_only = (~covered) & (problem.locked_count >= m)
-    solved.buddied += int(problem.locked_count[lock_only].sum())
-    solved.bound_buddied += int(problem.locked_count[lock_only].sum())
+    solved.bound_buddied += int(problem.locked_count[(~covered) & (problem.locked_count >= m)].sum())
     return solved
 
 
-def _batches(groups: list[np.ndarray], es: np.ndarray, limit: int) -> list[np.ndarray]:
+def _batches(groups: list[tuple[np.ndarray, int]], limit: int) -> list[np.ndarray]:
+    """Pack (edges, students) of components into batches of at most `limit` students."""
     batches, current, size = [], [], 0
-    for g in groups:
-        students = len(np.unique(es[g]))
+    for edges, students in groups:
         if current and size + students > limit:
             batches.append(np.concatenate(current))
             current, size = [], 0
-        current.append(g)
+        current.append(edges)
         size += students
     if current:
         batches.append(np.concatenate(current))
@@ -378,8 +373,6 @@ def _absorb(solved: _Solved, part: tuple[_Sub, "_Outcome"]) -> None:
     for e in np.flatnonzero(outcome.chosen):
         solved.buddied_at[int(sub.students[sub.es[e]])] = int(sub.datasets[sub.ed[e]])
     solved.proven &= outcome.proven
-    solved.buddied += outcome.buddied
-    solved.cost += outcome.cost
     solved.bound_buddied += outcome.bound_buddied
     solved.bound_cost += outcome.bound_cost
 
@@ -398,7 +391,7 @@ def _exact(sub: _Sub, *, m: int, deadline: float) -> tuple[_Sub, _Outcome]:
         return _heuristic(sub, m=m, deadline=deadline)
     buddied, cost = _evaluate(sub, answer.chosen, m)
     if answer.proven:
-        return sub, _Outcome(answer.chosen, True, buddied, cost, buddied, cost)
+        return sub, _Outcome(answer.chosen, True, buddied, cost)
     # Stopped by the time limit. HiGHS's dual bound z on C - W*B still bounds
     # both stages: B <= (W - 1 - z) / W since C < W, and C >= z + W*B.
     weight, dual = answer.weight, answer.dual_bound
@@ -428,7 +421,7 @@ def _outcome(
         bound_cost = max(bound_cost, _lagrangian_bound(sub, chosen, m=m, need=need, flow=flow, deadline=deadline))
     bound_cost = min(cost, bound_cost)
     proven = buddied == bound_buddied and cost == bound_cost
-    return _Outcome(chosen, proven, buddied, cost, bound_buddied, bound_cost)
+    return _Outcome(chosen, proven, bound_buddied, bound_cost)
 
 
 def _lagrangian_bound(sub: _Sub, chosen: np.ndarray, *, m: int, need: int, flow: "_Flow", deadline: float) -> int:
