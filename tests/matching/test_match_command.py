@@ -67,6 +67,11 @@ def test_semicolons_and_tabs_work_like_commas(delimiter):
     assert read_preferences(text.encode()).rankings == read_preferences(FORM.encode()).rankings
 
 
+def test_windows_line_ends_and_quoted_cells_are_read():
+    preferences = read_preferences(b'student,choice1,choice2\r\nAna,"Iris, the flowers",Wine\r\n')
+    assert preferences.rankings == {"Ana": ["Iris, the flowers", "Wine"]}
+
+
 def test_a_byte_order_mark_is_ignored():
     preferences = read_preferences("\ufeffstudent,choice1\nAna,Iris\n".encode("utf-8"))
     assert preferences.rankings == {"Ana": ["Iris"]} and preferences.notes == []
@@ -102,6 +107,8 @@ def test_columns_before_the_student_column_are_ignored():
         (b"student,choice1\n\n,\n", "no_rows"),
         (b"student\nAna\n", "no_choice_columns"),
         (b"Timestamp\n2024\n", "no_student_column"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not_text"),
+        (b'student,choice1\nAna,"' + b"x" * 200_000 + b'"\n', "bad_csv"),
     ],
 )
 def test_unusable_files_raise_a_coded_error(content, code):

@@ -11,8 +11,8 @@ Merges, each reported as a note: names of students and datasets are matched
 after trimming spaces and ignoring case, and shown as first spelled; a student
 on several rows keeps the last row (a resubmitted form); a dataset twice in one
 row keeps its best rank; a row with choices but no name is skipped. An empty
-file, a header with no rows or no choice columns, and an unreadable file are
-errors. Encodings: UTF-8 with or without BOM, else Windows-1252, else Latin-1.
+file, a header with no rows or no choice columns, a binary or malformed file
+and an unreadable one are errors. Encodings: UTF-8 with or without BOM, else Windows-1252, else Latin-1.
 Delimiters: comma, semicolon or tab, whichever the header uses most.
 """
 import csv
@@ -51,10 +51,15 @@ def read_preferences(raw: bytes) -> Preferences:
     text, encoding = _decode(raw)
     if not text.strip():
         raise InputError("empty_file", "the file is empty")
+    if "\x00" in text:
+        raise InputError("not_text", "the file is not a text CSV (it holds binary data)")
     notes = [] if encoding == "utf-8" else [f"The file is not UTF-8; it was read as {encoding}."]
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
-    # (line number in the file, cells) of the rows that are not blank
-    rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    try:
+        # (line number in the file, cells) of the rows that are not blank
+        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise InputError("bad_csv", f"line {reader.line_num} is not valid CSV ({error})") from None
     header = [_clean(cell).casefold() for cell in rows[0][1]]
     student_col, choice_cols = _columns(header)
     if len(rows) == 1:
