@@ -146,20 +146,20 @@ def match(
     empty class.
     """
     started = time.perf_counter()
-    problem = _Problem.build(
-        rankings, min_size=min_size, max_size=max_size, capacities=capacities, locks=locks, objective=objective
-    )
     if time_limit <= 0:
         raise ValueError("time_limit must be positive")
     if exact_limit < 1:
         raise ValueError("exact_limit must be at least 1")
+    problem = _Problem.build(
+        rankings, min_size=min_size, max_size=max_size, capacities=capacities, locks=locks, objective=objective
+    )
     solved = _solve(problem, deadline=started + time_limit, exact_limit=exact_limit)
     assignments, related = _place_alone(problem, solved.buddied_at, similarity=similarity, place_related=place_related)
     return _result(problem, assignments, related, solved, started=started)
 
 
 def first_choice_result(rankings: Mapping[str, Sequence[str]], *, min_size: int = 2) -> MatchResult:
-    """The comparison the instructor sees: everyone simply gets their first choice."""
+    """The comparison the instructor sees: everyone simply gets their first choice (no maximum)."""
     started = time.perf_counter()
     problem = _Problem.build(rankings, min_size=min_size, max_size=None, capacities=None, locks=None, objective="rank")
     assignments = {s: (lst[0] if lst else None) for s, lst in zip(problem.students, problem.lists)}
