@@ -4,6 +4,7 @@ Charts are SVG drawn by templates from the geometry computed here: no
 JavaScript, no inline styles (the Content Security Policy forbids both), and
 every label passes through the template's auto-escaping.
 """
+import math
 from dataclasses import dataclass
 
 # What to do about each warning, in a sentence a student in week 9 can act on.
@@ -37,9 +38,21 @@ METRIC_HELP = {
     "fit_seconds": "How long training took on this machine, per cross-validation fold.",
 }
 
+# What the metric keys read as in a sentence.
+METRIC_LABELS = {
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "f1_macro": "macro-F1",
+    "log_loss": "log loss",
+}
+
 CHART_WIDTH = 640
 BAR_HEIGHT = 28
 LABEL_WIDTH = 210
+# Charts in a half-width card get a narrower drawing, so their text is not
+# scaled down to a size nobody reads on a projector.
+HALF_CHART_WIDTH = 420
+HALF_LABEL_WIDTH = 120
 
 
 @dataclass(frozen=True)
@@ -52,15 +65,27 @@ class Bar:
     highlight: bool
 
 
-def bar_chart(items: list[tuple[str, float, str, bool]], *, max_value: float | None = None) -> dict:
+def bar_chart(
+    items: list[tuple[str, float, str, bool]],
+    *,
+    max_value: float | None = None,
+    width: int = CHART_WIDTH,
+    label_width: int = LABEL_WIDTH,
+) -> dict:
     """Horizontal bars: (label, value, value as text, highlighted?) each."""
     top = max_value or max((value for _, value, _, _ in items), default=1.0) or 1.0
-    span = CHART_WIDTH - LABEL_WIDTH - 70
+    span = width - label_width - 70
     bars = [
         Bar(label, value, text, index * BAR_HEIGHT, max(1.0, span * value / top), highlight)
         for index, (label, value, text, highlight) in enumerate(items)
     ]
-    return {"bars": bars, "height": len(bars) * BAR_HEIGHT + 4, "width": CHART_WIDTH, "label_width": LABEL_WIDTH}
+    return {"bars": bars, "height": len(bars) * BAR_HEIGHT + 4, "width": width, "label_width": label_width}
+
+
+def curve_floor(values: list[float]) -> float:
+    """The lowest y worth drawing: a tenth below the lowest score, so close lines stay apart (never below 0)."""
+    low = min((v for v in values if v is not None), default=0.0)
+    return max(0.0, math.floor((low - 0.05) * 10) / 10)
 
 
 def line_chart(xs: list[float], series: dict[str, list[float]], *, y_min: float = 0.0, y_max: float = 1.0) -> dict:
@@ -79,7 +104,8 @@ def line_chart(xs: list[float], series: dict[str, list[float]], *, y_min: float 
         {"name": name, "index": index, "points": " ".join(f"{px},{py}" for px, py in (point(x, y) for x, y in zip(xs, ys)))}
         for index, (name, ys) in enumerate(series.items())
     ]
-    y_ticks = [{"y": point(x_lo, value)[1], "label": f"{value:.1f}"} for value in (y_min, (y_min + y_max) / 2, y_max)]
+    y_ticks = [{"y": point(x_lo, value)[1], "label": f"{value:.2f}"}
+               for value in (y_min + (y_max - y_min) * step / 4 for step in range(5))]
     x_ticks = [{"x": point(x, y_min)[0], "label": f"{int(x):,}"} for x in xs]
     return {"lines": lines, "width": width, "height": height, "left": left, "bottom": height - bottom,
             "right": width - right, "y_ticks": y_ticks, "x_ticks": x_ticks}
@@ -95,6 +121,41 @@ def confusion_cells(labels: list[str], matrix: list[list[int]]) -> list[dict]:
     return rows
 
 
+KIND_LABELS = {
+    "numeric": "number",
+    "categorical": "category",
+    "text": "free text",
+    "datetime": "date / time",
+    "identifier": "identifier",
+    "constant": "constant",
+}
+
+
+def column_rows(profile: dict) -> list[dict]:
+    """One row per column: its type, missing values, distinct values, and what the baselines did with it."""
+    rows = profile.get("rows") or 0
+    missing = profile.get("missing") or {}
+    distinct = profile.get("cardinality") or {}
+    features = profile.get("features") or {}
+    used, dropped = set(features.get("used") or []), features.get("dropped") or {}
+    table = []
+    for name, kind in (profile.get("column_types") or {}).items():
+        if name == profile.get("target"):
+            role = "target"
+        elif name in used:
+            role = "feature"
+        elif name in dropped:
+            role = f"left out ({dropped[name]})"
+        else:
+            role = "—"
+        gaps = missing.get(name) or 0
+        table.append({
+            "name": name, "kind": KIND_LABELS.get(kind, kind), "missing": gaps,
+            "missing_percent": 100 * gaps / rows if rows else 0, "distinct": distinct.get(name), "role": role,
+        })
+    return table
+
+
 def report_context(profile: dict) -> dict:
     """Everything the report template needs, derived from the profile."""
     baselines = [b for b in profile.get("baselines") or [] if b.get("balanced_accuracy") is not None]
@@ -105,14 +166,20 @@ def report_context(profile: dict) -> dict:
     return {
         "warnings": [{**w, "advice": WARNING_ADVICE.get(w.get("code"), "")} for w in profile.get("warnings") or []],
         "metric_help": METRIC_HELP,
+        "columns": column_rows(profile),
         "model_chart": bar_chart(
             [(b["model"], b["balanced_accuracy"], f"{b['balanced_accuracy']:.3f}", b["model"] == best) for b in baselines],
             max_value=1.0,
         ) if baselines else None,
-        "class_chart": bar_chart([(str(k), v, f"{v:,}", False) for k, v in classes.items()]) if classes else None,
+        "class_chart": bar_chart(
+            [(str(k), v, f"{v:,}", False) for k, v in classes.items()], width=HALF_CHART_WIDTH,
+            label_width=HALF_LABEL_WIDTH,
+        ) if classes else None,
         "curve_chart": line_chart(
-            curve["train_sizes"], {"Training score": curve["train_scores"], "Validation score": curve["validation_scores"]}
+            curve["train_sizes"], {"Training score": curve["train_scores"], "Validation score": curve["validation_scores"]},
+            y_min=curve_floor(curve["train_scores"] + curve["validation_scores"]),
         ) if curve.get("train_sizes") else None,
+        "to_beat_metric": METRIC_LABELS.get((profile.get("baseline_to_beat") or {}).get("metric"), ""),
         "curve": curve,
         "confusion": confusion_cells(confusion["labels"], confusion["matrix"]) if confusion.get("labels") else None,
         "confusion_labels": confusion.get("labels") or [],

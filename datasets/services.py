@@ -1,11 +1,13 @@
 """State changes of datasets and their profiling jobs: one function each."""
 import logging
+import math
 import threading
 import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -69,7 +71,16 @@ def dataset_add_builtin(*, course: Course, key: str) -> tuple[Dataset, bool]:
 
 def _preview_rows(frame) -> list[list[str]]:
     head = frame.head(PREVIEW_ROWS)
-    return [[_clean_text(str(value))[:80] for value in row] for row in head.astype(object).itertuples(index=False)]
+    return [[_clean_text(_cell_text(value))[:80] for value in row] for row in head.astype(object).itertuples(index=False)]
+
+
+def _cell_text(value) -> str:
+    """A cell as the file had it: a gap stays empty, a whole number has no ".0" (the loader reads numbers as floats)."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
 
 
 def dataset_upload(

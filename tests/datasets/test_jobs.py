@@ -141,6 +141,15 @@ def test_run_profiles_the_file_and_updates_the_dataset(sent, upload):
     assert dataset.rows == 60 and dataset.task == "binary" and dataset.column_names == ["x1", "x2", "label"]
 
 
+def test_the_preview_shows_cells_as_the_file_had_them(sent, upload):
+    """The loader reads numbers as floats and gaps as NaN; the preview shows "50" and an empty cell."""
+    dataset = upload(b"age,chol,label\n50,,yes\n61,240.5,no\n" + b"40,200,yes\n45,210,no\n" * 10)
+    token = services.profile_job_claim(job_id=dataset.profile_job_id, message_id="m1")
+    services.profile_job_run(job_id=dataset.profile_job_id, token=token)
+    dataset.refresh_from_db()
+    assert dataset.preview[:2] == [["50", "", "yes"], ["61", "240.5", "no"]]
+
+
 def test_a_superseded_run_drops_its_result(sent, upload, settings):
     """Never two results: a run that lost the job (its worker froze, the sweeper revived it) writes nothing."""
     dataset = upload()
