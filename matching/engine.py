@@ -715,7 +715,8 @@ def _neighbourhood(
     demand = np.bincount(sub.ed[waiting], minlength=n_datasets)
     troubled = np.flatnonzero(demand)
     order = troubled[np.lexsort((troubled, -demand[troubled], turns[troubled]))]
-    listers = np.split(sub.es[np.argsort(sub.ed, kind="stable")], np.cumsum(np.bincount(sub.ed, minlength=n_datasets))[:-1])
+    by_dataset = np.argsort(sub.ed, kind="stable")
+    listers = np.split(sub.es[by_dataset], np.cumsum(np.bincount(sub.ed, minlength=n_datasets))[:-1])
     inside = np.zeros(sub.n, dtype=bool)
     size, taken = 0, []
     for d in order.tolist():
@@ -921,7 +922,7 @@ def _audit(problem: _Problem, assignments, circles, related, solved: _Solved) ->
     for i, dataset in solved.buddied_at.items():
         student = problem.students[i]
         if assignments[student] != problem.datasets[dataset] or len(circles[problem.datasets[dataset]]) < m:
-            problems.append(f"{student} was matched on {problem.datasets[dataset]} but the circle is under the minimum.")
+            problems.append(f"{student} was matched on {problem.datasets[dataset]}, a circle under the minimum.")
     for i, student in enumerate(problem.students):
         dataset = assignments[student]
         on_list = dataset in problem.lists[i]
