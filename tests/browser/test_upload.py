@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 from django.db import connection
 from django.test import Client
+from playwright.sync_api import Error as PlaywrightError
 
 from datasets.models import Dataset
 from tests import factories
 from tests.browser.conftest import PHONE
-from tests.drills.processes import Worker, database_url
+from tests.drills.processes import Worker, close_database_sessions, database_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,14 +46,21 @@ def heart_csv(rows: int = 5000) -> bytes:
 
 @pytest.fixture
 def worker(live_server, tmp_path):
-    # DRILL_SLOW_STEP (tests/drills/faults.py, test-only) adds 0.25 s per progress
-    # step, so even a fast machine shows the bar at several points.
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONUNBUFFERED": "1",
-           "DATABASE_URL": database_url(connection.settings_dict), "DRILL_SLOW_STEP": "0.25"}
-    process = Worker(name="browser", env=env, log_dir=tmp_path)
+    env = {
+        **os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONUNBUFFERED": "1",
+        "DATABASE_URL": database_url(connection.settings_dict),
+        # Test-only (tests/drills/faults.py): 0.25 s more per progress step, so
+        # even a fast machine shows the bar at several points.
+        "DRILL_SLOW_STEP": "0.25",
+        # Its own beat re-sends a message that went missing: on a Redis shared
+        # with other test runs, another run's worker may take it.
+        "PROFILE_SWEEP_SECONDS": "1", "PROFILE_REQUEUE_SECONDS": "5",
+    }
+    process = Worker(name="browser", env=env, log_dir=tmp_path, beat=True)
     process.start()
     yield process
     process.stop()
+    close_database_sessions()
 
 
 def test_instructor_uploads_a_csv_watches_the_progress_and_reads_the_report(live_server, browser, look, worker, tmp_path):
@@ -84,9 +92,12 @@ def test_instructor_uploads_a_csv_watches_the_progress_and_reads_the_report(live
     deadline = time.monotonic() + 90
     while not page.get_by_role("heading", name="How quick baselines score").is_visible():
         assert time.monotonic() < deadline, f"the profile did not finish; progress seen {seen}"
-        bar = page.locator("#progress progress[value]")
-        if bar.count():
-            value = int(bar.get_attribute("value"))
+        try:  # one atomic read: htmx swaps the fragment every second, and the page reloads when done
+            value = page.evaluate("document.querySelector('#progress progress[value]')?.getAttribute('value')")
+        except PlaywrightError:  # the reload destroyed the page's context meanwhile
+            value = None
+        if value is not None:
+            value = int(value)
             if not seen or value != seen[-1]:
                 seen.append(value)
             if 0 < value < 100 and not shot:
@@ -104,7 +115,7 @@ def test_instructor_uploads_a_csv_watches_the_progress_and_reads_the_report(live
     look(page, "3-report")
     page.get_by_text("All scores as a table, and what each number means").click()
     look(page, "4-report-details")
-    assert worker.reported(1) == ["profiled"]
+    assert "profiled" in worker.reported(1)
 
     # 4. The dataset page now shows the profile's facts.
     page.goto(f"{base}/c/{course.pk}/datasets/{dataset.pk}/")

@@ -18,7 +18,7 @@ from django.db import connection
 from courseproj.models import Membership
 from datasets import services
 from datasets.models import Dataset, ProfileJob
-from tests.drills.processes import RedisServer, WebServer, Worker, database_url
+from tests.drills.processes import RedisServer, WebServer, Worker, close_database_sessions, database_url
 
 # Short clocks, so a drill takes seconds. The workers and the web server get
 # them from the environment; this process gets them through `settings`.
@@ -38,6 +38,7 @@ def redis_server():
     server.start()
     yield server
     server.stop()
+    close_database_sessions()
 
 
 @pytest.fixture
@@ -93,6 +94,7 @@ def start_worker(process_env, tmp_path):
     yield start
     for worker in started:
         worker.stop()
+    close_database_sessions()
 
 
 @pytest.fixture
@@ -101,6 +103,7 @@ def web_server(process_env, tmp_path):
     server.start()
     yield server
     server.stop()
+    close_database_sessions()
 
 
 @pytest.fixture

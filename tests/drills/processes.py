@@ -44,6 +44,24 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"
 
 
+def close_database_sessions() -> None:
+    """PostgreSQL: end the sessions killed processes left on the test database, so it can be dropped.
+
+    A SIGKILLed worker's backends exit a moment after their socket closes;
+    dropping the test database in that moment fails. Only this test run's own
+    processes use the test database.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 class _Process:
     """A child process in its own process group, stopped by its PID."""
 
