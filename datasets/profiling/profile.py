@@ -26,6 +26,8 @@ WEIGHTING_RATIO = 1.5
 LEAK_SCORE = 0.99
 LEAK_BINS = 32
 MIN_ROWS = 10
+# Seconds a learning curve may take after the budget is spent (see _curve_model).
+CURVE_ALLOWANCE = 2.0
 # Every class keeps at least this many rows in a model's sample.
 MIN_SAMPLE_PER_CLASS = 10
 # A pandas copy of the table above this size strains a notebook (pandas copies a lot).
@@ -458,8 +460,12 @@ def _sample_warning(outcomes: list[bl.Outcome], n_rows: int) -> dict | None:
 
 
 def _curve_model(scored: list[bl.Outcome], best: bl.Outcome, deadline: float) -> bl.Outcome | None:
-    """The best model if its learning curve fits in the time left, else the best one that does."""
-    left = deadline - time.perf_counter()
+    """The best model if its learning curve fits in the time left, else the best one that does.
+
+    The curve may overrun a spent budget by CURVE_ALLOWANCE: a report without
+    one loses the lesson on over- and under-fitting, so a cheap model draws it.
+    """
+    left = max(deadline - time.perf_counter(), CURVE_ALLOWANCE)
     fits_per_curve = bl.CURVE_FOLDS * sum(bl.CURVE_FRACTIONS)
     ranked = [best] + sorted(
         (outcome for outcome in scored if outcome is not best), key=lambda o: -o.scores["balanced_accuracy"]
