@@ -9,6 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from courseproj.logcontext import job_context
 from datasets import services
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,12 @@ DATABASE_ERRORS = (OperationalError, InterfaceError)
 )
 def profile_job_run_task(self, job_id: int) -> str:
     """Claim the job for this delivery and run it; returns what happened (logged by the worker)."""
-    token = services.profile_job_claim(job_id=job_id, message_id=self.request.id, retries=self.request.retries)
+    with job_context(job_id):
+        return _run(self, job_id)
+
+
+def _run(task, job_id: int) -> str:
+    token = services.profile_job_claim(job_id=job_id, message_id=task.request.id, retries=task.request.retries)
     if token is None:
         return "nothing to claim"  # finished, running elsewhere, failed after crashes, or deleted
     try:
@@ -52,11 +58,11 @@ def profile_job_run_task(self, job_id: int) -> str:
         )
         return "out of memory"
     except DATABASE_ERRORS:
-        if self.request.retries >= self.max_retries:
+        if task.request.retries >= task.max_retries:
             log.exception("profile job %s: the database kept failing; giving up", job_id)
             services.profile_job_fail(
                 job_id=job_id, token=token, code="database_unavailable",
-                message=f"The database kept failing while profiling (tried {self.request.retries + 1} times). "
+                message=f"The database kept failing while profiling (tried {task.request.retries + 1} times). "
                 "An instructor can run it again.",
             )
         raise
