@@ -45,7 +45,7 @@ def heart_csv(rows: int = 5000) -> bytes:
 
 
 @pytest.fixture
-def worker(live_server, tmp_path):
+def worker(live_server, tmp_path, django_db_blocker):
     env = {
         **os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONUNBUFFERED": "1",
         "DATABASE_URL": database_url(connection.settings_dict),
@@ -60,7 +60,8 @@ def worker(live_server, tmp_path):
     process.start()
     yield process
     process.stop()
-    close_database_sessions()
+    with django_db_blocker.unblock():  # pytest-django blocks the database in fixture teardown
+        close_database_sessions()
 
 
 def test_instructor_uploads_a_csv_watches_the_progress_and_reads_the_report(live_server, browser, look, worker, tmp_path):

@@ -38,7 +38,6 @@ def redis_server():
     server.start()
     yield server
     server.stop()
-    close_database_sessions()
 
 
 @pytest.fixture
@@ -78,7 +77,7 @@ def process_env(broker, transactional_db):
 
 
 @pytest.fixture
-def start_worker(process_env, tmp_path):
+def start_worker(process_env, tmp_path, django_db_blocker):
     """start_worker("w1", beat=True, DRILL_SLOW_STEP=0.4) -> a ready Worker; all are killed at teardown."""
     started: list[Worker] = []
 
@@ -94,16 +93,18 @@ def start_worker(process_env, tmp_path):
     yield start
     for worker in started:
         worker.stop()
-    close_database_sessions()
+    with django_db_blocker.unblock():  # pytest-django blocks the database in fixture teardown
+        close_database_sessions()
 
 
 @pytest.fixture
-def web_server(process_env, tmp_path):
+def web_server(process_env, tmp_path, django_db_blocker):
     server = WebServer(env=process_env, log_dir=tmp_path)
     server.start()
     yield server
     server.stop()
-    close_database_sessions()
+    with django_db_blocker.unblock():
+        close_database_sessions()
 
 
 @pytest.fixture
