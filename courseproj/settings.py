@@ -287,8 +287,11 @@ if PROFILE_HARD_TIME_LIMIT <= PROFILE_SOFT_TIME_LIMIT:
 # pending job that old was never sent (the broker was down) and is sent; a
 # queued job older than PROFILE_REQUEUE_SECONDS is sent again (a Redis restart
 # without persistence lost its message; a duplicate message does nothing).
-PROFILE_SWEEP_SECONDS = env_int("PROFILE_SWEEP_SECONDS", 15)
-PROFILE_STALE_SECONDS = env_int("PROFILE_STALE_SECONDS", 30)
+# A running job beats every PROFILE_STALE_SECONDS / 6, so a killed worker's
+# job is running again within stale + sweep = 30 s (the page says "retrying"
+# after 10 s); kombu's own restore would take the visibility timeout + 100 s.
+PROFILE_SWEEP_SECONDS = env_int("PROFILE_SWEEP_SECONDS", 10)
+PROFILE_STALE_SECONDS = env_int("PROFILE_STALE_SECONDS", 20)
 PROFILE_REQUEUE_SECONDS = env_int("PROFILE_REQUEUE_SECONDS", 300)
 # A database error (PostgreSQL restarting) retries the job after 1, 2, 4, 8,
 # 16 s, then fails it with the reason.
