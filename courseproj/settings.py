@@ -299,8 +299,11 @@ PROFILE_MAX_RETRIES = env_int("PROFILE_MAX_RETRIES", 5)
 # /health/'s worker canary: a tiny task sent to each queue every
 # HEALTH_CANARY_SECONDS; health is red when no worker answered on a queue for
 # HEALTH_CANARY_MAX_AGE seconds (alive but not consuming is the usual failure).
-HEALTH_CANARY_SECONDS = env_int("HEALTH_CANARY_SECONDS", 15)
-HEALTH_CANARY_MAX_AGE = env_int("HEALTH_CANARY_MAX_AGE", 60)
+# 50 s: a worker that stops consuming turns health red within a minute even if
+# it answered just before; a queue whose every child is busy with long
+# profiles for that long is reported too (jobs wait: add workers).
+HEALTH_CANARY_SECONDS = env_int("HEALTH_CANARY_SECONDS", 10)
+HEALTH_CANARY_MAX_AGE = env_int("HEALTH_CANARY_MAX_AGE", 50)
 # Address-space cap per worker child (0: none), set in worker_process_init.
 # A profile of the largest allowed file peaks well under 1 GB resident; address
 # space runs higher (a child starts at about 0.6 GB of mappings).
