@@ -59,7 +59,10 @@ class Design:
     names: tuple[str, ...]
     n_numeric: int
     n_categorical: int
-    cardinalities: tuple[int, ...]
+
+    @property
+    def numbers_missing(self) -> bool:
+        return bool(np.isnan(self.X[:, : self.n_numeric]).any())
 
 
 @dataclass(frozen=True)
@@ -88,22 +91,30 @@ class ModelSpec:
         return rows
 
 
-def _linear_preprocessor(design: Design) -> ColumnTransformer:
-    """Impute (with missing indicators) and scale numbers; one-hot the categories."""
+def _linear_preprocessor(design: Design):
+    """Impute (with missing indicators) and scale numbers; one-hot the categories.
+
+    Without categories the column transformer is left out, and without gaps
+    the imputer: on digits that halves the preprocessing time of every fold.
+    """
     numeric = list(range(design.n_numeric))
     categorical = list(range(design.n_numeric, design.n_numeric + design.n_categorical))
-    parts = []
-    if numeric:
-        parts.append(("numbers", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()), numeric))
-    if categorical:
-        parts.append((
-            "categories",
-            make_pipeline(
-                SimpleImputer(strategy="constant", fill_value=-1),
-                OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_ONE_HOT, sparse_output=False),
-            ),
-            categorical,
-        ))
+    numbers = (
+        make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
+        if design.numbers_missing
+        else StandardScaler()
+    )
+    if not categorical:
+        return numbers
+    parts = [("numbers", numbers, numeric)] if numeric else []
+    parts.append((
+        "categories",
+        make_pipeline(
+            SimpleImputer(strategy="constant", fill_value=-1),
+            OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_ONE_HOT, sparse_output=False),
+        ),
+        categorical,
+    ))
     return ColumnTransformer(parts)
 
 

@@ -254,7 +254,7 @@ def _design(frame: pd.DataFrame, used: list[str], facts: dict[str, ColumnFacts],
     """Numbers (dates as days) first, then categories as codes by frequency (rare ones pooled)."""
     numeric = [name for name in used if facts[name].kind != "categorical"]
     categorical = [name for name in used if facts[name].kind == "categorical"]
-    columns, cardinalities = [], []
+    columns = []
     for name in numeric:
         series = frame[name]
         if facts[name].kind == "datetime":
@@ -270,9 +270,8 @@ def _design(frame: pd.DataFrame, used: list[str], facts: dict[str, ColumnFacts],
         codes[codes < 0] = MAX_CATEGORY_CODES
         codes[series.isna().to_numpy()] = np.nan
         columns.append(codes)
-        cardinalities.append(int(np.nanmax(codes)) + 1 if len(codes) and not np.isnan(codes).all() else 1)
     X = np.column_stack(columns) if columns else np.zeros((len(frame), 0))
-    return bl.Design(X, y, tuple(numeric + categorical), len(numeric), len(categorical), tuple(cardinalities))
+    return bl.Design(X, y, tuple(numeric + categorical), len(numeric), len(categorical))
 
 
 def _leaks(design: bl.Design, n_classes: int) -> dict[str, float]:
