@@ -376,6 +376,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # deliveries and fails it after a few (no endless crash loop).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# When the broker connection drops (Redis restarting), let running profiles
+# finish: their result goes to the database, and the message's redelivery,
+# if any, finds nothing to claim. Cancelling them would only waste the work.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # A child that grew past 1 GB resident after a big profile is replaced before
 # the next task (pandas keeps freed memory); it does not stop a runaway task:
 # the address-space cap (WORKER_MEMORY_LIMIT_MB) does.
