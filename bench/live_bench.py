@@ -125,10 +125,10 @@ print(json.dumps(out))
     return data["course"], data["token"], datasets, [Student(n, s, c) for n, s, c in data["students"]]
 
 
-def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
+def start_server(env: dict[str, str], port: int, workers: int, threads: int = 1) -> subprocess.Popen:
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "courseproj.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--log-level", "warning"],
+         "--threads", str(threads), "--log-level", "warning"],
         cwd=ROOT, env=env,
     )
     deadline = time.monotonic() + 30
@@ -389,17 +389,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--picks", type=int, default=120)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (>1: gthread workers)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--phone-polls", action="store_true", help="students also poll their page every 2 s")
     args = parser.parse_args()
 
     var_dir = tempfile.mkdtemp(prefix="courseproj-bench-")
     env = environment(var_dir)
-    print(f"Setting up: database {DB_NAME}, {args.students} students, 40 datasets, gunicorn with {args.workers} workers…")
+    print(f"Setting up: database {DB_NAME}, {args.students} students, 40 datasets, "
+          f"gunicorn with {args.workers} workers × {args.threads} threads…")
     fresh_database(env)
     course, token, datasets, students = seed(env, args.students + 1)
     prober, students = students[0], students[1:]
-    server = start_server(env, args.port, args.workers)
+    server = start_server(env, args.port, args.workers, args.threads)
     try:
         print(f"\n1. Quiet phase: {args.picks} picks by one student, projector polling every {POLL_SECONDS * 1000:.0f} ms")
         quiet = quiet_phase(args.port, course, token, datasets, prober, args.picks)

@@ -12,22 +12,28 @@ from matching.similarity import DatasetFeatures, DatasetSimilarity
 class DatasetInterest:
     count: int = 0
     names: list[str] = field(default_factory=list)
+    students: set[int] = field(default_factory=set)
 
 
 def interest_board(*, course: Course, viewer: Membership) -> dict[int, DatasetInterest]:
-    """Per dataset: how many students ranked it and, unless anonymous, who.
+    """Per dataset: how many students ranked it, their ids and, unless anonymous, names.
 
     Staff always see names; students see them unless the course is anonymous.
-    One query, whatever the class size.
+    One query of plain tuples, whatever the class size (it runs after every pick).
     """
     show_names = viewer.is_staff_role or not course.anonymous
     board: dict[int, DatasetInterest] = defaultdict(DatasetInterest)
-    rows = Interest.objects.for_course(course).select_related("student").order_by("student__name", "student__email")
-    for interest in rows:
-        entry = board[interest.dataset_id]
+    rows = (
+        Interest.objects.for_course(course)
+        .order_by("student__name", "student__email")
+        .values_list("dataset_id", "student_id", "student__name", "student__email")
+    )
+    for dataset_id, student_id, name, email in rows:
+        entry = board[dataset_id]
         entry.count += 1
+        entry.students.add(student_id)
         if show_names:
-            entry.names.append(interest.student.display_name)
+            entry.names.append(display_name_of(name=name, email=email))
     return board
 
 
@@ -138,14 +144,6 @@ def suggestions_for_lonely(
             other = int(best[0][0])
             found[dataset_id] = Suggestion(other, titles[other], len(interested[other]))
     return found
-
-
-def interested_students(*, course: Course) -> dict[int, set[int]]:
-    """Dataset id -> ids of the students who ranked it."""
-    interested: dict[int, set[int]] = defaultdict(set)
-    for dataset_id, student_id in Interest.objects.for_course(course).values_list("dataset_id", "student_id"):
-        interested[dataset_id].add(student_id)
-    return interested
 
 
 @dataclass

@@ -22,7 +22,6 @@ from matching.selectors import (
     board_version,
     circle_of,
     interest_board,
-    interested_students,
     rankings_by_student,
     run_view,
     suggestions_for_lonely,
@@ -45,7 +44,7 @@ def _interests_context(membership) -> dict:
     # A pick nobody else shares gets a suggestion: the most similar dataset others picked.
     suggestions = suggestions_for_lonely(
         course=course,
-        interested=interested_students(course=course),
+        interested={d: info.students for d, info in board.items()},
         titles={d.pk: d.title for d in catalog} | {i.dataset_id: i.dataset.title for i in ranking},
         lonely={i.dataset_id: membership.user_id for i in ranking if board[i.dataset_id].count == 1},
     )
