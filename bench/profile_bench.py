@@ -239,7 +239,7 @@ def cell(result: dict | None, key: str, fmt: str) -> str:
 def print_report(results: dict) -> None:
     tools = ["ours", *ANCHORS]
     print()
-    print(f"{'table':<14}{'tool':<21}{'time s':>9}{'peak MB':>9}{'best bal.acc':>13}{'ours faster':>12}{'Δ bal.acc':>10}")
+    print(f"{'table':<14}{'tool':<29}{'time s':>9}{'peak MB':>9}{'best bal.acc':>13}{'ours faster':>12}{'Δ bal.acc':>10}")
     for table, by_tool in results.items():
         ours = by_tool["ours"]
         for tool in tools:
@@ -254,7 +254,7 @@ def print_report(results: dict) -> None:
             elif tool != "ours" and result["status"] == "timeout":
                 ratio = f">×{result['seconds'] / ours['seconds']:.0f}" if ours["status"] == "ok" else ""
             label = tool + (" (reused)" if result.get("reused") else "")
-            print(f"{table if tool == 'ours' else '':<14}{label:<21}{cell(result, 'seconds', '.1f'):>9}"
+            print(f"{table if tool == 'ours' else '':<14}{label:<29}{cell(result, 'seconds', '.1f'):>9}"
                   f"{cell(result, 'peak_mb', '.0f'):>9}{cell(result, 'best', '.3f'):>13}{ratio:>12}{delta:>10}")
     print()
     print("Bars (whole process, median): ≤ 5 s up to 2k rows, ≤ 10 s at 10k×22, ≤ 30 s at 100k×50, ≤ 60 s at 1M×20;")
