@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from courseproj.models import Course, Membership, display_name_of
 from datasets.models import Dataset
 from matching.models import Activity, Interest, MatchRun, RunStatus
-from matching.similarity import DatasetFeatures, DatasetSimilarity
 
 
 @dataclass
@@ -68,12 +67,15 @@ def board_version(*, display_token: str) -> str | None:
 
 # Fitted similarities by catalog content: the catalog rarely changes while the
 # board is rebuilt after every pick, and a fit costs milliseconds.
-_SIMILARITY_CACHE: dict[tuple[DatasetFeatures, ...], DatasetSimilarity] = {}
+_SIMILARITY_CACHE: dict[tuple, "DatasetSimilarity"] = {}
 _SIMILARITY_CACHE_SIZE = 64
 
 
-def course_similarity(*, course: Course) -> DatasetSimilarity | None:
+def course_similarity(*, course: Course) -> "DatasetSimilarity | None":
     """Dataset–dataset similarity over the course's catalog (text, tags and profile figures)."""
+    # Imported here: scikit-learn's text module costs every manage.py command start-up time.
+    from matching.similarity import DatasetSimilarity
+
     datasets = Dataset.objects.for_course(course).in_catalog().select_related("profile_job").order_by("pk")
     features = tuple(_features(d) for d in datasets)
     if len(features) < 2:
@@ -86,7 +88,9 @@ def course_similarity(*, course: Course) -> DatasetSimilarity | None:
     return fitted
 
 
-def _features(dataset: Dataset) -> DatasetFeatures:
+def _features(dataset: Dataset) -> "DatasetFeatures":
+    from matching.similarity import DatasetFeatures
+
     profile = (dataset.profile_job.result if dataset.profile_job else None) or {}
     types = profile.get("column_types") or {}
     return DatasetFeatures(

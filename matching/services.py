@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from courseproj.models import Course, Membership
 from datasets.models import Dataset
-from matching import engine
 from matching.models import Activity, Interest, MatchRun, RunStatus
 
 log = logging.getLogger(__name__)
@@ -187,6 +186,7 @@ def match_run_start(*, course: Course, locks: dict[str, str] | None = None) -> M
     survive every re-run. Students who never ranked anything are not matched
     but listed in the result ("not_ranked") for the instructor.
     """
+    from matching import engine  # SciPy's solver: loaded when a run starts, not with every process
     from matching.selectors import course_similarity
 
     previous = MatchRun.objects.for_course(course).filter(status=RunStatus.DRAFT).first()
