@@ -62,6 +62,8 @@ class MatchRun(models.Model):
     result = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Set when the circle emails went out: a redelivered task sends nothing twice.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     objects = MatchRunQuerySet.as_manager()
 

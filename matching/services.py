@@ -299,12 +299,24 @@ def match_run_notify_send(*, run_id: int) -> None:
 
 
 def match_run_notify(*, run_id: int) -> int:
-    """Email each student of a published run their dataset and circle. Returns emails sent."""
+    """Email each student of a published run their dataset and circle, once. Returns emails sent."""
+    # Claim the sending: a message redelivered after a worker crash finds it taken.
+    claimed = MatchRun.objects.filter(pk=run_id, status=RunStatus.PUBLISHED, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    )
+    if not claimed:
+        return 0
+    try:
+        return _circle_emails_send(run=MatchRun.objects.select_related("course").get(pk=run_id))
+    except Exception:
+        # Nothing (or not everything) went out: let a retry send them.
+        MatchRun.objects.filter(pk=run_id).update(notified_at=None)
+        raise
+
+
+def _circle_emails_send(*, run: MatchRun) -> int:
     from matching.selectors import circle_of
 
-    run = MatchRun.objects.select_related("course").filter(pk=run_id, status=RunStatus.PUBLISHED).first()
-    if run is None:
-        return 0
     course = run.course
     students = course.memberships.students().select_related("user")
     messages = []

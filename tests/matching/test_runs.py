@@ -177,3 +177,29 @@ def test_matching_with_nobody_ranked_is_an_empty_clear_state(client_for, course,
 def test_student_without_a_published_matching_is_told_so(client_for, course, student):
     page = client_for(student).get(reverse("circle", args=[course.pk])).content.decode()
     assert "not published yet" in page
+
+
+def test_circle_emails_go_out_once_even_if_the_task_is_delivered_twice(course, ranked_class):
+    run = services.match_run_start(course=course)
+    services.match_run_publish(run=run)
+    assert services.match_run_notify(run_id=run.pk) == len(ranked_class)
+    assert services.match_run_notify(run_id=run.pk) == 0
+    assert len(mail.outbox) == len(ranked_class)
+
+
+def test_a_failed_sending_is_left_for_the_retry(course, ranked_class, settings):
+    run = services.match_run_start(course=course)
+    services.match_run_publish(run=run)
+    settings.EMAIL_BACKEND = "tests.matching.test_runs.BrokenMailBackend"
+    with pytest.raises(OSError):
+        services.match_run_notify(run_id=run.pk)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert services.match_run_notify(run_id=run.pk) == len(ranked_class)
+
+
+class BrokenMailBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise OSError("SMTP server unreachable")
