@@ -25,6 +25,17 @@ WARNING_ADVICE = {
     "renamed_columns": "Duplicate or blank column names were renamed so every column can be addressed.",
     "encoding_detected": "The file was not UTF-8; it was decoded with the encoding shown. Check that accents look right.",
     "decimal_comma": "Numbers used a decimal comma; they were read as numbers.",
+    "sampled": "The table is large, so the models were trained on samples of its rows (each model's row count is "
+    "in the table below); the summary still uses every row. Your own model may do a little better on all of it.",
+    "time_budget": "Some slower models were skipped to finish in time. They are not necessarily worse; try them "
+    "yourself in a notebook.",
+    "missing_target": "Rows without a value in the target column cannot be used for training and were left out.",
+    "mixed_types": "The column mixes numbers and text, so it was read as text. Look for typos or units written "
+    "into the cells.",
+    "text_column": "Free text needs its own treatment (for example word counts); the baselines left it out.",
+    "model_failed": "One baseline could not be trained on this table; the others still give you a score to beat.",
+    "no_features": "No column could be used to predict the target, so only the always-the-majority guess was "
+    "scored. Check the target column and the column types.",
 }
 
 METRIC_HELP = {
