@@ -20,6 +20,13 @@
     });
   }
 
+  // Names that do not fit their tile fade out at the edge (only those: a full list stays crisp).
+  function markOverflow(root) {
+    root.querySelectorAll(".tile__names").forEach(function (names) {
+      names.classList.toggle("tile__names--more", names.scrollHeight > names.clientHeight + 1);
+    });
+  }
+
   function startPolling(el) {
     var etag = el.getAttribute("data-live-etag") || null;
     var base = parseInt(el.getAttribute("data-live-interval"), 10) || 2000;
@@ -53,6 +60,7 @@
           if (html !== null && sentAt === generation && html !== lastHtml) {
             lastHtml = html;
             el.innerHTML = html;
+            markOverflow(el);
             if (window.htmx) window.htmx.process(el);
           }
           if (failures) setStatus("Live again.", false);
@@ -90,6 +98,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-live-url]").forEach(startPolling);
+    markOverflow(document);
+    window.addEventListener("resize", function () { markOverflow(document); });
     updateCountdowns();
     window.setInterval(updateCountdowns, 1000);
   });
