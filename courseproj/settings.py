@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    # Two-factor authentication (TOTP + recovery codes): anyone may turn it on;
+    # the admin requires it (courseproj/middleware.py).
+    "allauth.mfa",
     "django_htmx",
     "csp",
     "courseproj",
@@ -94,6 +97,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every log line of the request carries its id.
     "courseproj.logcontext.RequestIdMiddleware",
+    # A view that loses the database answers 503 with Retry-After, not 500
+    # (urls.handler500 does the same for errors raised in other middleware).
+    "courseproj.middleware.ServiceUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the body: refuse oversized uploads from the header.
@@ -105,6 +111,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication: /admin/ only for staff who signed in with a second factor.
+    "courseproj.middleware.AdminRequiresMFAMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -136,6 +144,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable database host (network cut, not a refused port) fails a
+    # request after 5 s with a 503 page instead of the kernel's 2-minute wait.
+    DATABASES["default"]["OPTIONS"] = {"connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # Writers queue for up to 20 s instead of failing with "database is
@@ -151,7 +163,16 @@ AUTH_USER_MODEL = "courseproj.User"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # allauth's rate limits read this cache on every login: a frozen
+            # Redis (alive, not answering) fails such a request after 2 s (a
+            # 503 page) instead of hanging it and its gunicorn worker forever.
+            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+        }
+    }
 else:
     # A file cache is shared by every process on the machine (web workers and
     # Celery), so allauth's rate limits hold across processes without Redis.
@@ -198,6 +219,10 @@ ACCOUNT_RATE_LIMITS = {
 }
 # Only trust X-Forwarded-For set by this many proxies in front of the app.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
+# Second factors: an authenticator app (TOTP) and one-time recovery codes.
+# WebAuthn would need the fido2 package and allauth's scripts; not offered.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "courseproj"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 
@@ -247,6 +272,9 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# Load balancers and monitors probe /health/ over plain HTTP on the private
+# network: they must get its 200/503, not a redirect to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
@@ -330,7 +358,7 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_OPTIONS
 else:
     _broker_dir = VAR_DIR / "broker"
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -341,6 +369,8 @@ else:
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Its exchange tables; kombu's default is `control/` in the current directory.
+        "control_folder": str(_broker_dir / "control"),
     }
 # The limits are the worker's, for every task (the others take milliseconds; a
 # hung SMTP call is cut too). Not per task in @shared_task: Celery copies a

@@ -1,7 +1,11 @@
+import sys
+
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.views.defaults import server_error
 
-from courseproj import dashboard_views, health, planner_views
+from courseproj import dashboard_views, health, middleware, planner_views
 from courseproj import views as course_views
 from datasets import views as dataset_views
 from matching import views as matching_views
@@ -52,6 +56,11 @@ course_urls = [
     path("dashboard/export.csv", dashboard_views.dashboard_export, name="dashboard_export"),
 ]
 
+# Staff sign in to the admin through allauth's form: its rate limits and its
+# two-factor step (the admin's own form has neither). Set before
+# admin.site.urls below builds the admin's URLs.
+admin.site.login = secure_admin_login(admin.site.login)
+
 urlpatterns = [
     path("", course_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
@@ -67,3 +76,8 @@ urlpatterns = [
     # For load balancers and monitors: database, broker and worker canary, no login, no secrets.
     path("health/", health.health, name="health"),
 ]
+
+
+def handler500(request):
+    """A database or cache outage raised outside a view (session, user) is a 503 page, like one inside."""
+    return middleware.service_unavailable(sys.exc_info()[1]) or server_error(request)
