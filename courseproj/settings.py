@@ -449,6 +449,9 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # kombu warns "No hostname was supplied" on every connection of the embedded
+    # filesystem broker, which has no host: noise, not news.
+    "loggers": {"kombu.connection": {"level": "ERROR"}},
 }
 
 # `python manage.py test` runs the pytest suite.
