@@ -42,7 +42,7 @@ def main() -> None:
         teacher.get_by_role("button", name=re.compile("un the matcher")).click()
         teacher.screenshot(path=OUT / "matching.png", full_page=True)
         teacher.goto(f"{course_url}/dashboard/")
-        teacher.screenshot(path=OUT / "dashboard.png", full_page=True)
+        teacher.screenshot(path=OUT / "dashboard.png")
         teacher.goto(f"{course_url}/activity/")
         display = teacher.locator("code").first.inner_text()
         projector = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()

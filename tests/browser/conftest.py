@@ -112,13 +112,9 @@ class AppServer:
 def app_server(transactional_db):
     from django.db import connection
 
-    settings_dict = connection.settings_dict
-    if settings_dict["ENGINE"].endswith("sqlite3"):
-        database_url = f"sqlite:///{settings_dict['NAME']}"
-    else:
-        user = settings_dict["USER"] or "postgres"
-        database_url = f"postgres://{user}@{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-    server = AppServer(database_url)
+    from tests.drills.processes import database_url
+
+    server = AppServer(database_url(connection.settings_dict))
     server.start()
     yield server
     server.stop()

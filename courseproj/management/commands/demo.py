@@ -46,15 +46,21 @@ class Command(BaseCommand):
             worker.wait(timeout=30)
 
     def _start_worker(self) -> subprocess.Popen:
-        env = {
-            **os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            # The demo runs as whoever started it (root in a container); Celery's warning
-            # about that would bury the demo's own lines.
-            "PYTHONWARNINGS": "ignore:You're running the worker with superuser privileges",
-        }
-        command = [
-            sys.executable, "-m", "celery", "-A", "courseproj", "worker", "--beat",
-            "--schedule", str(settings.VAR_DIR / "celerybeat-schedule"),
-            "--queues", "default,profiling", "--concurrency", "1", "--loglevel", "WARNING", "--quiet",
-        ]
+        command, env = worker_command()
         return subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+
+
+def worker_command() -> tuple[list[str], dict[str, str]]:
+    """The demo's one worker with the beat, quiet so the demo's own lines stay readable."""
+    env = {
+        **os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        # The demo runs as whoever started it (root in a container); Celery's warning
+        # about that would bury the demo's own lines.
+        "PYTHONWARNINGS": "ignore:You're running the worker with superuser privileges",
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "courseproj", "--quiet", "worker", "--beat",
+        "--schedule", str(settings.VAR_DIR / "celerybeat-schedule"),
+        "--queues", "default,profiling", "--concurrency", "1", "--loglevel", "WARNING",
+    ]
+    return command, env
