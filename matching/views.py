@@ -246,8 +246,13 @@ def circle(request, course_id: int):
     membership = get_membership(request.user, course_id)
     run = MatchRun.objects.for_course(membership.course).published().first()
     mine = circle_of(run=run, student_id=membership.user_id) if run else None
+    dataset = Dataset.objects.select_related("profile_job").filter(pk=mine.dataset_id).first() if mine else None
+    job = dataset.profile_job if dataset else None
+    to_beat = (job.result or {}).get("baseline_to_beat") if job and job.status == "done" else None
     return render(
-        request, "matching/circle.html", {"membership": membership, "course": membership.course, "run": run, "circle": mine}
+        request,
+        "matching/circle.html",
+        {"membership": membership, "course": membership.course, "run": run, "circle": mine, "to_beat": to_beat},
     )
 
 

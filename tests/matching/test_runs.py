@@ -203,3 +203,18 @@ class BrokenMailBackend:
 
     def send_messages(self, messages):
         raise OSError("SMTP server unreachable")
+
+
+def test_the_circle_page_shows_the_baseline_to_beat(client_for, course, student, ranked_class):
+    from datasets.models import JobStatus, ProfileJob
+
+    run = services.match_run_start(course=course)
+    services.match_run_publish(run=run)
+    dataset = course.datasets.get(pk=int(run.result["assignments"][str(student.pk)]))
+    dataset.profile_job = ProfileJob.objects.create(
+        content_key="sha256:x", engine_version="1", status=JobStatus.DONE,
+        result={"baseline_to_beat": {"model": "Logistic regression", "metric": "balanced_accuracy", "value": 0.8123}},
+    )
+    dataset.save()
+    page = client_for(student).get(reverse("circle", args=[course.pk])).content.decode()
+    assert "baseline to beat: <strong>0.812</strong> balanced accuracy (Logistic regression)" in page
