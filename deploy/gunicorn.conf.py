@@ -13,6 +13,7 @@ bind = f"{os.environ.get('GUNICORN_HOST', '0.0.0.0')}:{os.environ.get('PORT', '8
 # is gunicorn's advice: one process computes while another waits on
 # PostgreSQL. WEB_CONCURRENCY overrides it (gunicorn's own convention).
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 
 # The slowest requests: the matcher in a web request stops at 10 s, an upload
 # of the largest allowed file is read and checked in a few seconds, and a
