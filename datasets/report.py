@@ -142,6 +142,12 @@ KIND_LABELS = {
 }
 
 
+def result_column_names(result: dict) -> list[str]:
+    """A profile's columns in the file's order. A list, because PostgreSQL's jsonb does not keep
+    an object's key order; results from before the list existed fall back to their keys."""
+    return result.get("column_names") or list(result.get("column_types") or {})
+
+
 def column_rows(profile: dict) -> list[dict]:
     """One row per column: its type, missing values, distinct values, and what the baselines did with it."""
     rows = profile.get("rows") or 0
@@ -150,7 +156,9 @@ def column_rows(profile: dict) -> list[dict]:
     features = profile.get("features") or {}
     used, dropped = set(features.get("used") or []), features.get("dropped") or {}
     table = []
-    for name, kind in (profile.get("column_types") or {}).items():
+    kinds = profile.get("column_types") or {}
+    for name in result_column_names(profile):
+        kind = kinds.get(name, "")
         if name == profile.get("target"):
             role = "target"
         elif name in used:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from courseproj.models import Course, Membership
 from datasets.builtins import BUILTINS, load_builtin
+from datasets.report import result_column_names
 from datasets.models import Dataset, DatasetStatus, JobStatus, ProfileJob, Task
 from datasets.uploads import display_name, file_facts
 
@@ -346,7 +347,7 @@ def _apply_profile(*, job: ProfileJob, datasets: list[Dataset]) -> None:
     task = {"binary": Task.BINARY, "multiclass": Task.MULTICLASS}.get(result.get("task"), Task.UNKNOWN)
     for dataset in datasets:
         dataset.rows = result.get("rows")
-        dataset.column_names = [_clean_text(str(c)) for c in (result.get("column_types") or {})]
+        dataset.column_names = [_clean_text(str(c)) for c in result_column_names(result)]
         dataset.preview = result.get("preview") or dataset.preview
         dataset.task = task
         dataset.save(update_fields=["rows", "column_names", "preview", "task"])

@@ -129,6 +129,9 @@ def _summary(frame: pd.DataFrame, facts: dict[str, ColumnFacts], target: str, pr
         "target_proposed": proposed,
         "task": "binary" if len(classes) <= 2 else "multiclass",
         "classes": classes,
+        # The file's column order as a list: PostgreSQL's jsonb does not keep the
+        # order of an object's keys, so the dicts below cannot carry it.
+        "column_names": [str(name) for name in frame.columns],
         "column_types": {name: facts[name].kind for name in frame.columns},
         "missing": {name: facts[name].missing for name in frame.columns},
         "cardinality": {name: facts[name].distinct for name in frame.columns},
