@@ -191,7 +191,9 @@ def report_context(profile: dict) -> dict:
             max_value=1.0,
         ) if baselines else None,
         "class_chart": bar_chart(
-            [(str(k), v, f"{v:,}", False) for k, v in classes.items()], width=HALF_CHART_WIDTH,
+            # Largest class first: jsonb does not keep the dict's order, and this reads best anyway.
+            [(str(k), v, f"{v:,}", False) for k, v in sorted(classes.items(), key=lambda kv: (-kv[1], str(kv[0])))],
+            width=HALF_CHART_WIDTH,
             label_width=HALF_LABEL_WIDTH,
         ) if classes else None,
         "curve_chart": line_chart(
