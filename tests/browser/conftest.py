@@ -1,7 +1,6 @@
 """Real-browser tests: Playwright driving Debian's Chromium against live_server."""
 import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -65,59 +64,20 @@ def sign_up(page, base_url: str, email: str, password: str = "a-long-test-passwo
     page.get_by_role("button", name="Confirm").click()
 
 
-class AppServer:
-    """The app in its own gunicorn process on the test database, so a test can restart it.
-
-    live_server runs in a thread of the test process and cannot be killed and
-    brought back; a real restart is what a projector must survive.
-    """
-
-    def __init__(self, database_url: str):
-        import socket
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url}
-        self.process = None
-
-    def start(self) -> None:
-        import subprocess
-        import time
-        import urllib.request
-
-        root = Path(__file__).resolve().parents[2]
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "courseproj.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "2", "--log-level", "warning"],
-            cwd=root, env=self.env,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.url}/accounts/login/", timeout=2)
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("the app server did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
-
-
 @pytest.fixture
-def app_server(transactional_db):
+def app_server(transactional_db, tmp_path, django_db_blocker):
+    """The app in its own gunicorn process on the test database, so a test can restart it
+    (live_server runs in a thread of the test process and cannot be killed and brought back)."""
     from django.db import connection
 
-    from tests.drills.processes import database_url
+    from tests.drills.processes import WebServer, close_database_sessions, database_url
 
-    server = AppServer(database_url(connection.settings_dict))
-    server.start()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url(connection.settings_dict)}
+    server = WebServer(env=env, log_dir=tmp_path).start()
     yield server
     server.stop()
+    with django_db_blocker.unblock():
+        close_database_sessions()
 
 
 def log_in(page, base_url: str, email: str, password: str = "correct horse battery") -> None:
