@@ -273,20 +273,26 @@ class StudentCircle:
     related_title: str | None
 
 
-def circle_of(*, run: MatchRun, student_id: int) -> StudentCircle | None:
-    """The student's dataset and the classmates on it in a run (None: not in the run)."""
+def circles_of(*, run: MatchRun, student_ids: list[int]) -> dict[int, StudentCircle]:
+    """Each student's dataset and the classmates on it in a run (students not in the run are left out).
+
+    Two queries for any number of students: the classmates' names and the datasets' titles.
+    """
     result = run.result or {}
-    dataset_id = (result.get("assignments") or {}).get(str(student_id))
-    if not dataset_id:
-        return None
-    others = [s for s in (result.get("circles") or {}).get(dataset_id, []) if s != str(student_id)]
-    members = run.course.memberships.filter(user_id__in=[int(s) for s in others]).select_related("user")
+    assignments, circles, related = (result.get(key) or {} for key in ("assignments", "circles", "related"))
+    placed = {s: assignments[str(s)] for s in student_ids if assignments.get(str(s))}
+    wanted_people = {int(other) for dataset_id in placed.values() for other in circles.get(dataset_id, [])}
+    members = run.course.memberships.filter(user_id__in=wanted_people).select_related("user")
     names = {str(m.user_id): m.user.display_name for m in members}
-    related = (result.get("related") or {}).get(str(student_id))
-    titles = dict(Dataset.objects.filter(pk__in=[int(dataset_id)] + ([int(related)] if related else [])).values_list("pk", "title"))
-    return StudentCircle(
-        dataset_id=int(dataset_id),
-        dataset_title=titles.get(int(dataset_id), "(a dataset that was removed)"),
-        classmates=[names[s] for s in others if s in names],
-        related_title=titles.get(int(related)) if related else None,
-    )
+    wanted_datasets = {int(d) for d in placed.values()} | {int(related[str(s)]) for s in placed if str(s) in related}
+    titles = dict(Dataset.objects.filter(pk__in=wanted_datasets).values_list("pk", "title"))
+    found = {}
+    for student_id, dataset_id in placed.items():
+        other_dataset = related.get(str(student_id))
+        found[student_id] = StudentCircle(
+            dataset_id=int(dataset_id),
+            dataset_title=titles.get(int(dataset_id), "(a dataset that was removed)"),
+            classmates=[names[s] for s in circles.get(dataset_id, []) if s != str(student_id) and s in names],
+            related_title=titles.get(int(other_dataset)) if other_dataset else None,
+        )
+    return found

@@ -160,23 +160,16 @@ def course_set_interests_locked(*, course: Course, locked: bool) -> Course:
 # --- matching runs -----------------------------------------------------------------
 
 
-def _rankings(course: Course) -> tuple[dict[str, list[str]], list[int]]:
-    """The engine's input (ids as strings) and the students who ranked nothing."""
+def _rankings(course: Course, catalog: set[str]) -> tuple[dict[str, list[str]], list[int]]:
+    """The engine's input (ids as strings, catalog datasets only) and the students who ranked nothing."""
     student_ids = list(course.memberships.students().values_list("user_id", flat=True))
     rankings: dict[str, list[str]] = {str(s): [] for s in student_ids}
-    catalog = set(Dataset.objects.for_course(course).in_catalog().values_list("pk", flat=True))
     rows = Interest.objects.for_course(course).filter(student_id__in=student_ids).order_by("student_id", "rank")
     for student_id, dataset_id in rows.values_list("student_id", "dataset_id"):
-        if dataset_id in catalog:
+        if str(dataset_id) in catalog:
             rankings[str(student_id)].append(str(dataset_id))
     not_ranked = sorted(int(s) for s, picks in rankings.items() if not picks)
     return rankings, not_ranked
-
-
-def _valid_locks(locks: dict[str, str], rankings: dict[str, list[str]], course: Course) -> dict[str, str]:
-    """Locks whose student is still a student and whose dataset is still in the catalog."""
-    catalog = {str(pk) for pk in Dataset.objects.for_course(course).in_catalog().values_list("pk", flat=True)}
-    return {s: d for s, d in locks.items() if s in rankings and d in catalog}
 
 
 def match_run_start(*, course: Course, locks: dict[str, str] | None = None) -> MatchRun:
@@ -192,8 +185,10 @@ def match_run_start(*, course: Course, locks: dict[str, str] | None = None) -> M
     previous = MatchRun.objects.for_course(course).filter(status=RunStatus.DRAFT).first()
     if locks is None:
         locks = dict(previous.locks) if previous else {}
-    rankings, not_ranked = _rankings(course)
-    locks = _valid_locks(locks, rankings, course)
+    catalog = {str(pk) for pk in Dataset.objects.for_course(course).in_catalog().values_list("pk", flat=True)}
+    rankings, not_ranked = _rankings(course, catalog)
+    # Locks whose student is still a student and whose dataset is still in the catalog.
+    locks = {s: d for s, d in locks.items() if s in rankings and d in catalog}
     matched = {s: picks for s, picks in rankings.items() if picks or s in locks}
     similarity = course_similarity(course=course)
     result = engine.match(
@@ -315,13 +310,14 @@ def match_run_notify(*, run_id: int) -> int:
 
 
 def _circle_emails_send(*, run: MatchRun) -> int:
-    from matching.selectors import circle_of
+    from matching.selectors import circles_of
 
     course = run.course
-    students = course.memberships.students().select_related("user")
+    students = list(course.memberships.students().select_related("user"))
+    circles = circles_of(run=run, student_ids=[m.user_id for m in students])
     messages = []
     for membership in students:
-        circle = circle_of(run=run, student_id=membership.user_id)
+        circle = circles.get(membership.user_id)
         if circle is None:
             continue
         if circle.classmates:

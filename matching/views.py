@@ -20,7 +20,7 @@ from matching.selectors import (
     activity_for,
     board_state,
     board_version,
-    circle_of,
+    circles_of,
     interest_board,
     rankings_by_student,
     run_view,
@@ -245,7 +245,7 @@ def circle(request, course_id: int):
     """A student's circle: the dataset of the published matching and who shares it."""
     membership = get_membership(request.user, course_id)
     run = MatchRun.objects.for_course(membership.course).published().first()
-    mine = circle_of(run=run, student_id=membership.user_id) if run else None
+    mine = circles_of(run=run, student_ids=[membership.user_id]).get(membership.user_id) if run else None
     dataset = Dataset.objects.select_related("profile_job").filter(pk=mine.dataset_id).first() if mine else None
     job = dataset.profile_job if dataset else None
     to_beat = (job.result or {}).get("baseline_to_beat") if job and job.status == "done" else None
