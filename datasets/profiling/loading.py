@@ -17,9 +17,7 @@ each column is converted deliberately:
 """
 import codecs
 import csv
-import io
 import re
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datasets.profiling import csvsafe
 from datasets.profiling.errors import ProfileError
 
 # Caps checked before anything is profiled: beyond them a file is refused, not
@@ -47,6 +46,9 @@ XLSX_MAX_ENTRIES = 10_000
 PARQUET_MAX_ROW_GROUP_BYTES = 512 * 1024 * 1024
 # Bytes used to choose the encoding and the delimiter.
 SNIFF_BYTES = 256 * 1024
+# Characters read looking for the end of the header row (2,000 names of 500
+# characters); it also fits in one pyarrow block, which parses it again.
+MAX_HEADER_CHARS = 1_000_000
 # Smaller files are parsed on one thread, which numbers the skipped rows.
 THREADED_CSV_BYTES = 32 * 1024 * 1024
 LATIN_CODECS = {
@@ -110,6 +112,9 @@ class LoadedTable:
     format: str
     encoding: str | None = None
     delimiter: str | None = None
+    # Workbooks: the sheet read (the first visible one) and the hidden sheets passed over.
+    sheet: str | None = None
+    hidden_sheets_skipped: list[str] = field(default_factory=list)
     decimal_comma_columns: list[str] = field(default_factory=list)
     ragged_rows: int = 0
     ragged_row_numbers: list[int] = field(default_factory=list)
@@ -123,6 +128,8 @@ class LoadedTable:
             "format": self.format,
             "encoding": self.encoding,
             "delimiter": DELIMITER_NAMES.get(self.delimiter, self.delimiter),
+            "sheet": self.sheet,
+            "hidden_sheets_skipped": self.hidden_sheets_skipped,
             "decimal": "," if self.decimal_comma_columns else ".",
             "decimal_comma_columns": self.decimal_comma_columns,
             "ragged_rows_skipped": self.ragged_rows,
@@ -204,13 +211,17 @@ def load_table(path: Path, fmt: str | None = None) -> LoadedTable:
     if fmt is None:
         with path.open("rb") as handle:
             fmt = detect_format(handle.read(8192), path.name)
-    readers = {"csv": _read_csv, "xlsx": _read_xlsx, "parquet": _read_parquet}
+    # The readers build on this module's detection and conversion.
+    from datasets.profiling.binary_formats import read_parquet, read_xlsx
+    from datasets.profiling.csv_format import read_csv
+
+    readers = {"csv": read_csv, "xlsx": read_xlsx, "parquet": read_parquet}
     if fmt not in readers:
         raise ProfileError("bad_format", f"Unknown format “{fmt}”.")
     return readers[fmt](path)
 
 
-def _detect_encoding(path: Path) -> tuple[str, bool]:
+def detect_encoding(path: Path) -> tuple[str, bool]:
     """(codec, reported?) for a text file.
 
     1. A byte-order mark decides (UTF-8 with BOM, UTF-16 LE/BE); so does the
@@ -255,18 +266,19 @@ def _detect_encoding(path: Path) -> tuple[str, bool]:
     return "latin-1", True
 
 
-def _text_head(path: Path, encoding: str) -> str:
+def text_head(path: Path, encoding: str) -> str:
     """The first bytes as text, cut at the last complete line."""
     with path.open("rb") as handle:
         raw = handle.read(SNIFF_BYTES)
         complete = len(raw) < SNIFF_BYTES
     text = raw.decode(encoding, errors="replace").lstrip("\ufeff")
-    if not complete and "\n" in text:
-        text = text[: text.rfind("\n")]
+    end = max(text.rfind("\n"), text.rfind("\r"))
+    if not complete and end > 0:
+        text = text[:end]
     return text
 
 
-def _detect_delimiter(sample: str, name: str) -> str:
+def detect_delimiter(sample: str, name: str) -> str:
     """The delimiter among , ; tab | that splits the sample's lines most consistently.
 
     Only these four are considered: an unrestricted sniffer splits a
@@ -274,7 +286,8 @@ def _detect_delimiter(sample: str, name: str) -> str:
     least 90% of the lines the same field count, above one; the best share
     wins, then the most fields. None qualifies: the file has one column.
     """
-    lines = sample.splitlines()[:200]
+    # Only CR, LF and CRLF end a line (str.splitlines would also split on \x1c, \x85, …).
+    lines = csvsafe.LINE_END.split(sample)[:200]
     best, best_score = ",", (0.0, 1)
     for delimiter in DELIMITERS:
         try:
@@ -293,7 +306,7 @@ def _detect_delimiter(sample: str, name: str) -> str:
     return best
 
 
-def _clean_names(raw: list[str]) -> tuple[list[str], list[dict]]:
+def clean_names(raw: list[str]) -> tuple[list[str], list[dict]]:
     """Header names without BOM/control characters; blank ones become column_N, repeats x.1, x.2."""
     names, renamed, seen = [], [], set()
     cleaned = [re.sub(CONTROL_CHARS, "", str(name).replace("\ufeff", "")).strip() for name in raw]
@@ -312,7 +325,7 @@ def _clean_names(raw: list[str]) -> tuple[list[str], list[dict]]:
     return names, renamed
 
 
-def _check_columns(count: int) -> None:
+def check_columns(count: int) -> None:
     if count > MAX_COLUMNS:
         raise ProfileError(
             "too_many_columns",
@@ -321,7 +334,7 @@ def _check_columns(count: int) -> None:
         )
 
 
-def _check_rows(count: int) -> None:
+def check_rows(count: int) -> None:
     if count > MAX_ROWS:
         raise ProfileError(
             "too_many_rows",
@@ -329,87 +342,7 @@ def _check_rows(count: int) -> None:
         )
 
 
-def _read_csv(path: Path) -> LoadedTable:
-    """Read a delimited text file.
-
-    1. Detect the encoding and the delimiter from the first bytes.
-    2. Parse the header ourselves, so names are cleaned and made unique and
-       a 20,000-column file is refused before its body is parsed.
-    3. Parse the body with pyarrow, every cell as text; rows with a field
-       count other than the header's are skipped and counted (their line
-       numbers kept); a row longer than a parser block is a giant cell.
-    4. Convert every column deliberately (see the module docstring).
-    """
-    import pyarrow.csv as pacsv
-
-    encoding, _ = _detect_encoding(path)
-    sample = _text_head(path, encoding)
-    if not sample.strip():
-        raise ProfileError("empty_file", "The file contains no table (only blank space).")
-    delimiter = _detect_delimiter(sample, path.name)
-    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
-    _check_columns(len(header))
-    names, renamed = _clean_names(header)
-
-    ragged: list[int] = []
-
-    def skip_ragged(row) -> str:
-        ragged.append(row.number if row.number is not None else -1)
-        return "skip"
-
-    try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                column_names=names,
-                skip_rows=1,
-                # The BOM sits in the skipped header row: plain UTF-8 spares a transcoding pass.
-                encoding="utf8" if encoding == "utf-8-sig" else encoding,
-                block_size=CSV_BLOCK_BYTES,
-                use_threads=path.stat().st_size > THREADED_CSV_BYTES,
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=skip_ragged
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid as error:
-        if "straddling" in str(error) or "block" in str(error):
-            raise ProfileError(
-                "cell_too_large",
-                f"A row of the file is longer than {CSV_BLOCK_BYTES // 2**20} MB; cells may hold at most "
-                f"{MAX_CELL_BYTES // 1000} KB.",
-            ) from None
-        raise ProfileError("bad_format", f"The file could not be read as a table: {error}") from None
-    except UnicodeDecodeError:
-        raise ProfileError("encoding", "The file's text encoding could not be recognised. Save it as UTF-8 CSV.") from None
-    _check_rows(table.num_rows)
-    total = table.num_rows + len(ragged)
-    if ragged and len(ragged) > max(10, total // 2):
-        where = ", ".join(str(n) for n in sorted(n for n in ragged if n >= 0)[:5])
-        raise ProfileError(
-            "ragged_rows",
-            f"{len(ragged):,} of {total:,} rows do not have the header's {len(names)} fields (e.g. lines {where}). "
-            "Check the delimiter and quotes in the file.",
-        )
-    loaded = LoadedTable(
-        frame=pd.DataFrame(),
-        format="csv",
-        encoding=encoding,
-        delimiter=delimiter,
-        ragged_rows=len(ragged),
-        ragged_row_numbers=sorted(n for n in ragged if n >= 0)[:20],
-        renamed_columns=renamed,
-    )
-    loaded.frame = _convert_text_table(table, loaded, decimal_comma=delimiter != ",")
-    return loaded
-
-
-def _convert_text_table(table: pa.Table, loaded: LoadedTable, *, decimal_comma: bool) -> pd.DataFrame:
+def convert_text_table(table: pa.Table, loaded: LoadedTable, *, decimal_comma: bool) -> pd.DataFrame:
     """Convert the columns on two threads (pyarrow's kernels release the GIL), each
     dropped from the pending set once converted, so the text and the result
     are not both held whole."""
@@ -433,7 +366,7 @@ def _convert_text_table(table: pa.Table, loaded: LoadedTable, *, decimal_comma: 
 
 def _convert_text_column(name: str, column: pa.ChunkedArray, loaded: LoadedTable, *, decimal_comma: bool):
     """One column of text cells as floats or as text (see the module docstring)."""
-    column = _without_controls(column, name)
+    column = without_controls(column, name)
     trimmed = pc.utf8_trim_whitespace(column)
     empty = pc.equal(trimmed, "")
     markers = pc.is_in(trimmed, value_set=pa.array(MISSING_MARKERS))
@@ -456,7 +389,7 @@ def _convert_text_column(name: str, column: pa.ChunkedArray, loaded: LoadedTable
     return values
 
 
-def _without_controls(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
+def without_controls(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
     """NUL and control characters are dropped (PostgreSQL refuses NUL); giant cells are refused."""
     longest = pc.max(pc.binary_length(column)).as_py() or 0
     if longest > MAX_CELL_BYTES:
@@ -490,146 +423,3 @@ def _note_mixed(name: str, present: pa.ChunkedArray, loaded: LoadedTable) -> Non
     if others and numbers >= others:
         example = pc.filter(present, pc.invert(is_number))[0].as_py()
         loaded.mixed_columns[name] = example[:40]
-
-
-def _read_xlsx(path: Path) -> LoadedTable:
-    """Read the first sheet of an .xlsx workbook.
-
-    1. Inspect the zip's central directory (no decompression): too many
-       entries, too many uncompressed bytes or a too high ratio is a zip bomb.
-    2. Refuse workbooks with macros or that are not spreadsheets.
-    3. Parse with openpyxl in read-only mode; openpyxl uses defusedxml (a
-       pinned dependency), so entity expansion (billion laughs) is refused.
-    4. Every cell becomes text and goes through the same conversion as a CSV.
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError):
-        raise ProfileError("bad_format", "This .xlsx file is not a valid Excel workbook.") from None
-    uncompressed = sum(entry.file_size for entry in entries)
-    compressed = sum(entry.compress_size for entry in entries) or 1
-    if len(entries) > XLSX_MAX_ENTRIES or uncompressed > XLSX_MAX_UNCOMPRESSED or (
-        uncompressed > 10 * 1024 * 1024 and uncompressed / compressed > XLSX_MAX_RATIO
-    ):
-        raise ProfileError(
-            "zip_bomb",
-            "This workbook would expand to far more data than it holds (a “zip bomb”), so it was not opened.",
-        )
-    names = {entry.filename for entry in entries}
-    if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise ProfileError("bad_format", "This workbook contains macros, which are never opened. Save it as .xlsx without macros.")
-    if "xl/workbook.xml" not in names:
-        raise ProfileError("bad_format", "This .xlsx file is a zip archive but not an Excel workbook.")
-    rows = _xlsx_rows(path)
-    if not rows:
-        raise ProfileError("empty_file", "The first sheet of the workbook is empty.")
-    width = max(len(row) for row in rows)
-    _check_columns(width)
-    header = rows[0] + [""] * (width - len(rows[0]))
-    names_, renamed = _clean_names(header)
-    body = [row + [""] * (width - len(row)) for row in rows[1:]]
-    table = pa.table({name: pa.array([row[i] for row in body], pa.string()) for i, name in enumerate(names_)})
-    loaded = LoadedTable(frame=pd.DataFrame(), format="xlsx", renamed_columns=renamed)
-    loaded.frame = _convert_text_table(table, loaded, decimal_comma=False)
-    return loaded
-
-
-def _xlsx_rows(path: Path) -> list[list[str]]:
-    """The first sheet's rows as text, trailing empty cells and rows dropped."""
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # defusedxml's refusals and openpyxl's parse errors alike
-        if "Entit" in type(error).__name__ or "DTD" in type(error).__name__:
-            raise ProfileError("bad_format", "This workbook contains XML entity definitions, which are refused for safety.") from None
-        raise ProfileError("bad_format", "This .xlsx file could not be read as an Excel workbook.") from None
-    try:
-        sheet = workbook.worksheets[0]
-        # Some writers declare a sheet as wide as Excel allows; measure the cells instead.
-        sheet.reset_dimensions()
-        rows: list[list[str]] = []
-        for values in sheet.iter_rows(values_only=True):
-            _check_columns(len(values))
-            row = [_xlsx_text(value) for value in values]
-            while row and row[-1] == "":
-                row.pop()
-            rows.append(row)
-            _check_rows(len(rows) - 1)
-    except ProfileError:
-        raise
-    except Exception as error:
-        if "Entit" in type(error).__name__ or "DTD" in type(error).__name__:
-            raise ProfileError("bad_format", "This workbook contains XML entity definitions, which are refused for safety.") from None
-        raise ProfileError("bad_format", "This .xlsx file could not be read as an Excel workbook.") from None
-    finally:
-        workbook.close()
-    while rows and not rows[-1]:
-        rows.pop()
-    return rows
-
-
-def _xlsx_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    text = str(value)
-    if len(text.encode()) > MAX_CELL_BYTES:
-        raise ProfileError("cell_too_large", f"A cell holds more than {MAX_CELL_BYTES // 1000} KB of text.")
-    return text
-
-
-def _read_parquet(path: Path) -> LoadedTable:
-    """Read a Parquet file with pyarrow, refusing nested columns and huge row groups first.
-
-    The file's own types are kept: numbers as floats, booleans and strings as
-    text (a string column is not re-parsed as numbers), dates as datetimes.
-    """
-    import pyarrow.parquet as pq
-
-    try:
-        parquet = pq.ParquetFile(path)
-    except (pa.ArrowException, OSError):
-        raise ProfileError("bad_format", "This file could not be read as Parquet.") from None
-    meta = parquet.metadata
-    _check_columns(meta.num_columns)
-    _check_rows(meta.num_rows)
-    for index in range(meta.num_row_groups):
-        if meta.row_group(index).total_byte_size > PARQUET_MAX_ROW_GROUP_BYTES:
-            raise ProfileError("bad_format", "This Parquet file has a row group too large to read safely.")
-    schema = parquet.schema_arrow
-    for item in schema:
-        if pa.types.is_nested(item.type) or pa.types.is_binary(item.type) or pa.types.is_large_binary(item.type):
-            raise ProfileError(
-                "bad_format",
-                f"Column “{item.name}” holds nested or binary values; only flat tables (numbers, text, dates) are accepted.",
-            )
-    try:
-        table = parquet.read(use_threads=True)
-    except pa.ArrowException:
-        raise ProfileError("bad_format", "This Parquet file is damaged and could not be read.") from None
-    names, renamed = _clean_names(table.column_names)
-    loaded = LoadedTable(frame=pd.DataFrame(), format="parquet", renamed_columns=renamed)
-    columns = {}
-    for name, column in zip(names, table.columns):
-        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
-        if pa.types.is_dictionary(column.type):
-            column = column.cast(kind)
-        if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-            values = column.cast(pa.float64()).to_numpy().copy()
-            values[~np.isfinite(values)] = np.nan
-            columns[name] = values
-        elif pa.types.is_temporal(kind):
-            columns[name] = column.to_pandas()
-        else:
-            text = column.cast(pa.string())
-            text = _without_controls(text, name)
-            values = text.to_numpy(zero_copy_only=False)
-            values[pd.isna(values)] = np.nan
-            columns[name] = values
-    loaded.frame = pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
-    return loaded

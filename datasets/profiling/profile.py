@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 from datasets.profiling import baselines as bl
 from datasets.profiling.columns import ColumnFacts, choose_target, column_facts, target_labels
 from datasets.profiling.errors import ProfileError
-from datasets.profiling.loading import LoadedTable, _clean_names
+from datasets.profiling.loading import LoadedTable, clean_names
 
 DEFAULT_TIME_BUDGET = 20.0
 # The course's rule of thumb: fewer than 30 examples of a class is too few.
@@ -214,7 +214,7 @@ def _baselines(design, classes, features, warnings, step, deadline) -> dict:
 
 
 def _with_clean_names(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
-    names, renamed = _clean_names([str(name) for name in frame.columns])
+    names, renamed = clean_names([str(name) for name in frame.columns])
     if names != list(frame.columns):
         frame = frame.set_axis(names, axis=1)
     return frame, renamed
