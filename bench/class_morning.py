@@ -137,7 +137,7 @@ def seed(env: dict[str, str], students: int) -> dict:
 import time
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import check_password, make_password
-from courseproj.models import Course, Membership, User
+from courseproj.courses.models import Course, Membership, User
 from datasets.models import Dataset
 started = time.perf_counter()
 hashed = make_password({PASSWORD!r})  # one real PBKDF2 hash, shared: seeding 300 would take minutes

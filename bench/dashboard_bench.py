@@ -52,20 +52,10 @@ from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from courseproj import planner  # noqa: E402
+from courseproj.planner import services as planner  # noqa: E402
 from courseproj.demo import HOMEWORK9_OUTLINE  # noqa: E402
-from courseproj.models import (  # noqa: E402
-    ChoiceOption,
-    ChoicePick,
-    Course,
-    Membership,
-    Plan,
-    PlanStatus,
-    ProjectAssignment,
-    Role,
-    RosterEntry,
-    User,
-)
+from courseproj.courses.models import Course, Membership, Role, RosterEntry, User
+from courseproj.planner.models import ChoicePick, Plan, PlanStatus, ProjectAssignment
 from datasets.models import Dataset, ProfileJob  # noqa: E402
 from matching.models import Interest, MatchRun  # noqa: E402
 

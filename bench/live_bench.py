@@ -101,7 +101,7 @@ django.setup()
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.middleware.csrf import _get_new_csrf_string
-from courseproj.models import Course, Membership, User
+from courseproj.courses.models import Course, Membership, User
 from datasets.models import Dataset
 course = Course.objects.create(title="Bench course", ranking_size=3)
 datasets = Dataset.objects.bulk_create(Dataset(course=course, title=f"Dataset {{i:02d}}", tags="bench") for i in range(40))

@@ -1,6 +1,13 @@
 from django.apps import AppConfig
 
 
-class CourseprojConfig(AppConfig):
+class SiteConfig(AppConfig):
+    """The project itself: settings, root URLs, the Celery app, middleware, /health/ and the demo.
+
+    An app only so that `manage.py demo` is found; it has no models. Its label
+    is not `courseproj`: that label belongs to `courseproj.courses`.
+    """
+
     name = "courseproj"
-    verbose_name = "Courses"
+    label = "site"
+    verbose_name = "courseproj"

@@ -21,6 +21,18 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.on_after_configure.connect
+def _make_broker_folders(sender: Celery, **_) -> None:
+    """The embedded filesystem broker writes into folders that must exist; made
+    when Celery is first used (a publish, a worker), never at import."""
+    from pathlib import Path
+
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
 @worker_process_init.connect
 def _cap_child_memory(**_) -> None:
     """Cap each pool child's address space: one runaway profile gets a

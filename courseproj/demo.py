@@ -5,8 +5,9 @@ from datetime import date, timedelta
 from allauth.account.models import EmailAddress
 from django.db import transaction
 
-from courseproj import planner
-from courseproj.models import ChoiceMenu, Course, Membership, ProjectAssignment, Role, User
+from courseproj.planner import services as planner
+from courseproj.courses.models import Course, Membership, Role, User
+from courseproj.planner.models import ChoiceMenu, ProjectAssignment
 from datasets.builtins import BUILTINS
 from datasets.services import dataset_add_builtin
 from matching.services import interest_set_ranking

@@ -89,9 +89,14 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_htmx",
     "csp",
+    # The project (the demo command) and the product's apps, in the order of
+    # their dependencies: each may import those above it, never those below.
     "courseproj",
+    "courseproj.courses",
     "datasets",
     "matching",
+    "courseproj.planner",
+    "courseproj.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +154,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # request after 5 s with a 503 page instead of the kernel's 2-minute wait.
     DATABASES["default"]["OPTIONS"] = {"connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The same backend, making the database file's folder on first connect
+    # (courseproj/backends/sqlite3): importing settings never touches the disk.
+    DATABASES["default"]["ENGINE"] = "courseproj.backends.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         # Writers queue for up to 20 s instead of failing with "database is
         # locked"; IMMEDIATE takes the write lock at BEGIN so a read-then-write
@@ -357,9 +365,9 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_OPTIONS
 else:
+    # The folders are made when Celery is first configured (courseproj/celery.py),
+    # not here: importing settings never touches the disk.
     _broker_dir = VAR_DIR / "broker"
-    for _folder in ("queue", "processed", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # kombu's filesystem transport works across processes on one machine:
@@ -425,6 +433,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "datasets.profile_jobs_sweep",
         "schedule": float(PROFILE_SWEEP_SECONDS),
         "options": {"queue": "default", "expires": PROFILE_SWEEP_SECONDS},
+    },
+    # Circle emails of a run published while the broker was down.
+    "sweep-circle-emails": {
+        "task": "matching.match_runs_notify_sweep",
+        "schedule": 60.0,
+        "options": {"queue": "default", "expires": 60},
     },
     **{
         f"health-canary-{queue}": {

@@ -1,6 +1,8 @@
 """`python manage.py test` runs the pytest suite (the README's test command).
 
-pytest runs in a child process with the test settings, so nothing of the
+First `lint-imports` checks the apps' dependency direction and that the
+engines import no Django (contracts in pyproject.toml); a broken contract
+fails the run before any test. Then pytest runs in a child process with the test settings, so nothing of the
 manage.py process's Django set-up leaks into the tests. Browser tests need
 Debian's Chromium: it is installed first when missing and we may (root + apt).
 """
@@ -31,6 +33,11 @@ class PytestRunner:
         self.failfast = failfast
 
     def run_tests(self, test_labels, **kwargs) -> int:
+        root = Path(__file__).resolve().parent.parent
+        contracts = subprocess.call([str(Path(sys.executable).with_name("lint-imports"))], cwd=root)
+        if contracts != 0:
+            print("lint-imports: a dependency contract is broken (see above).", file=sys.stderr)
+            return contracts
         ensure_chromium()
         argv = [sys.executable, "-m", "pytest", *test_labels]
         if self.failfast:
@@ -38,6 +45,6 @@ class PytestRunner:
         if self.verbosity > 1:
             argv.append("-v")
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
-        code = subprocess.call(argv, cwd=Path(__file__).resolve().parent.parent, env=env)
+        code = subprocess.call(argv, cwd=root, env=env)
         # pytest's 5 means "no tests ran": a failure, not a pass.
         return code

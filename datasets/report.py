@@ -7,6 +7,8 @@ every label passes through the template's auto-escaping.
 import math
 from dataclasses import dataclass
 
+from datasets.selectors import baseline_to_beat
+
 # What to do about each warning, in a sentence a student in week 9 can act on.
 WARNING_ADVICE = {
     "small_class": "Cross-validation scores for this class will jump around; consider merging rare classes or "
@@ -49,14 +51,6 @@ METRIC_HELP = {
     "fit_seconds": "How long training took on this machine, per cross-validation fold.",
 }
 
-# What the metric keys read as in a sentence.
-METRIC_LABELS = {
-    "accuracy": "accuracy",
-    "balanced_accuracy": "balanced accuracy",
-    "f1_macro": "macro-F1",
-    "log_loss": "log loss",
-}
-
 CHART_WIDTH = 640
 BAR_HEIGHT = 28
 LABEL_WIDTH = 210
@@ -64,6 +58,15 @@ LABEL_WIDTH = 210
 # scaled down to a size nobody reads on a projector.
 HALF_CHART_WIDTH = 420
 HALF_LABEL_WIDTH = 120
+
+
+# A bar's label is cut to this many characters (about what LABEL_WIDTH holds);
+# the tables beside every chart give the full text.
+LABEL_CHARS = 24
+
+
+def short_label(text: str) -> str:
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ def bar_chart(
     top = max_value or max((value for _, value, _, _ in items), default=1.0) or 1.0
     span = width - label_width - 70
     bars = [
-        Bar(label, value, text, index * BAR_HEIGHT, max(1.0, span * value / top), highlight)
+        Bar(short_label(label), value, text, index * BAR_HEIGHT, max(1.0, span * value / top), highlight)
         for index, (label, value, text, highlight) in enumerate(items)
     ]
     return {"bars": bars, "height": len(bars) * BAR_HEIGHT + 4, "width": width, "label_width": label_width}
@@ -200,7 +203,7 @@ def report_context(profile: dict) -> dict:
             curve["train_sizes"], {"Training score": curve["train_scores"], "Validation score": curve["validation_scores"]},
             y_min=curve_floor(curve["train_scores"] + curve["validation_scores"]),
         ) if curve.get("train_sizes") else None,
-        "to_beat_metric": METRIC_LABELS.get((profile.get("baseline_to_beat") or {}).get("metric"), ""),
+        "to_beat": baseline_to_beat(profile),
         "curve": curve,
         "confusion": confusion_cells(confusion["labels"], confusion["matrix"]) if confusion.get("labels") else None,
         "confusion_labels": confusion.get("labels") or [],

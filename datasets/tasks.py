@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from courseproj.logcontext import job_context
-from datasets import services
+from datasets import jobs, runner
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +40,19 @@ def profile_job_run_task(self, job_id: int) -> str:
 
 
 def _run(task, job_id: int) -> str:
-    token = services.profile_job_claim(job_id=job_id, message_id=task.request.id, retries=task.request.retries)
+    token = jobs.profile_job_claim(job_id=job_id, message_id=task.request.id, retries=task.request.retries)
     if token is None:
         return "nothing to claim"  # finished, running elsewhere, failed after crashes, or deleted
     try:
-        return services.profile_job_run(job_id=job_id, token=token)
+        return runner.profile_job_run(job_id=job_id, token=token)
     except SoftTimeLimitExceeded:
-        services.profile_job_fail(
+        jobs.profile_job_fail(
             job_id=job_id, token=token, code="too_slow",
             message="Profiling took too long for this file and was stopped.",
         )
         return "too slow"
     except MemoryError:
-        services.profile_job_fail(
+        jobs.profile_job_fail(
             job_id=job_id, token=token, code="too_large",
             message="Profiling needed more memory than a job may use; try a smaller file or fewer columns.",
         )
@@ -60,7 +60,7 @@ def _run(task, job_id: int) -> str:
     except DATABASE_ERRORS:
         if task.request.retries >= task.max_retries:
             log.exception("profile job %s: the database kept failing; giving up", job_id)
-            services.profile_job_fail(
+            jobs.profile_job_fail(
                 job_id=job_id, token=token, code="database_unavailable",
                 message=f"The database kept failing while profiling (tried {task.request.retries + 1} times). "
                 "An instructor can run it again.",
@@ -68,7 +68,7 @@ def _run(task, job_id: int) -> str:
         raise
     except Exception:
         log.exception("profile job %s failed", job_id)
-        services.profile_job_fail(
+        jobs.profile_job_fail(
             job_id=job_id, token=token, code="internal_error",
             message="Profiling failed with an unexpected error; the administrators can see the details in the logs.",
         )
@@ -77,4 +77,4 @@ def _run(task, job_id: int) -> str:
 
 @shared_task(name="datasets.profile_jobs_sweep")
 def profile_jobs_sweep_task() -> dict:
-    return services.profile_jobs_sweep()
+    return jobs.profile_jobs_sweep()

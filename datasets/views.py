@@ -1,16 +1,21 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.http import HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from courseproj.access import get_dataset, get_instructor_membership, get_membership, get_staff_membership
-from datasets import services
+from courseproj.courses.access import get_instructor_membership, get_membership, get_staff_membership, get_visible
+from courseproj.courses.web import call_service
+from datasets import jobs, services
 from datasets.builtins import BUILTINS
 from datasets.forms import BuiltinAddForm, CatalogFilterForm, DatasetUploadForm, TargetForm
 from datasets.models import Dataset, DatasetStatus
 from datasets.report import report_context
+
+
+def _get_dataset(membership, dataset_id: int) -> Dataset:
+    return get_visible(Dataset.objects.select_related("profile_job"), membership, dataset_id)
 
 
 @login_required
@@ -29,7 +34,7 @@ def catalog(request, course_id: int):
 @login_required
 def dataset_detail(request, course_id: int, dataset_id: int):
     membership = get_membership(request.user, course_id)
-    dataset = get_dataset(membership, dataset_id)
+    dataset = _get_dataset(membership, dataset_id)
     rows = dataset.preview
     return render(
         request,
@@ -90,12 +95,9 @@ def dataset_upload(request, course_id: int):
     return render(request, "datasets/upload.html", {"membership": membership, "course": membership.course, "form": form})
 
 
-@login_required
-@require_POST
-def dataset_review(request, course_id: int, dataset_id: int):
+def _review(request, course_id: int, dataset_id: int, *, approve: bool):
     membership = get_instructor_membership(request.user, course_id)
-    dataset = get_dataset(membership, dataset_id)
-    approve = request.POST.get("decision") == "approve"
+    dataset = _get_dataset(membership, dataset_id)
     services.dataset_review(dataset=dataset, approve=approve)
     messages.success(request, f"“{dataset.title}” is {'in the catalog' if approve else 'not accepted'}.")
     return redirect("dataset_detail", course_id=course_id, dataset_id=dataset_id)
@@ -103,45 +105,54 @@ def dataset_review(request, course_id: int, dataset_id: int):
 
 @login_required
 @require_POST
+def dataset_approve(request, course_id: int, dataset_id: int):
+    return _review(request, course_id, dataset_id, approve=True)
+
+
+@login_required
+@require_POST
+def dataset_reject(request, course_id: int, dataset_id: int):
+    return _review(request, course_id, dataset_id, approve=False)
+
+
+@login_required
+@require_POST
 def dataset_set_target(request, course_id: int, dataset_id: int):
     membership = get_staff_membership(request.user, course_id)
-    dataset = get_dataset(membership, dataset_id)
+    dataset = _get_dataset(membership, dataset_id)
     form = TargetForm(request.POST)
-    if form.is_valid():
-        try:
-            services.dataset_set_target(dataset=dataset, target_column=form.cleaned_data["target_column"].strip())
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, "Target saved; the profile is being computed for it.")
+    if form.is_valid() and call_service(
+        request, services.dataset_set_target, dataset=dataset, target_column=form.cleaned_data["target_column"].strip()
+    )[0]:
+        messages.success(request, "Target saved; the profile is being computed for it.")
     return redirect("dataset_detail", course_id=course_id, dataset_id=dataset_id)
 
 
 @login_required
 def profile_report(request, course_id: int, dataset_id: int):
-    """The profile; while it runs, htmx polls this same view for the progress fragment."""
+    """The profile; while it runs, static/js/live.js polls this same view (X-Live) for the progress fragment."""
     membership = get_membership(request.user, course_id)
-    dataset = get_dataset(membership, dataset_id)
+    dataset = _get_dataset(membership, dataset_id)
     job = dataset.profile_job
+    etag = f'"job-{job.pk}-{job.status}-{job.attempts}-{job.updated_at.timestamp()}"' if job else '"job-none"'
+    if request.headers.get("X-Live") == "1" and request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified(headers={"ETag": etag})
     profile = job.result if job and job.status == "done" else None
-    context = {"membership": membership, "course": membership.course, "dataset": dataset, "job": job,
+    context = {"membership": membership, "course": membership.course, "dataset": dataset, "job": job, "etag": etag,
                "profile": profile, "report": report_context(profile) if profile else None}
-    if request.htmx and job and not job.is_finished:
-        return render(request, "datasets/_profile_progress.html", context)
-    if request.htmx:
-        # Finished while the page polled: reload the whole page once.
-        response = render(request, "datasets/_profile_progress.html", context)
-        response["HX-Refresh"] = "true"
-        return response
-    return render(request, "datasets/report.html", context)
+    live = request.headers.get("X-Live") == "1"
+    response = render(request, "datasets/_profile_progress.html" if live else "datasets/report.html", context)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @login_required
 @require_POST
 def profile_rerun(request, course_id: int, dataset_id: int):
     membership = get_staff_membership(request.user, course_id)
-    dataset = get_dataset(membership, dataset_id)
+    dataset = _get_dataset(membership, dataset_id)
     if dataset.profile_job and dataset.profile_job.status == "failed":
-        services.profile_job_rerun(job=dataset.profile_job)
+        jobs.profile_job_rerun(job=dataset.profile_job)
         messages.success(request, "Profiling restarted.")
     return redirect("profile_report", course_id=course_id, dataset_id=dataset_id)

@@ -13,26 +13,9 @@ class MoveForm(forms.Form):
         self.fields["dataset"].choices = datasets
 
 
-class LockForm(forms.Form):
-    dataset = forms.IntegerField()
-    locked = forms.BooleanField(required=False)
-
-
-class RevealForm(forms.Form):
-    show = forms.BooleanField(required=False)
-
-
 class ActivityForm(forms.Form):
-    ACTIONS = [
-        ("open", "Start the activity"),
-        ("close", "End the activity"),
-        ("anonymous", "Anonymous mode on"),
-        ("named", "Anonymous mode off"),
-        ("lock", "Lock rankings"),
-        ("unlock", "Unlock rankings"),
-        ("new_link", "New projector link"),
-    ]
-    action = forms.ChoiceField(choices=ACTIONS)
+    """Starting the activity: the countdown's length."""
+
     minutes = forms.IntegerField(
         required=False, min_value=0, max_value=120, initial=10, label="Countdown (minutes)",
         error_messages={"max_value": "A countdown is at most 120 minutes.", "min_value": "Minutes cannot be negative."},

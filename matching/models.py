@@ -44,6 +44,12 @@ class MatchRunQuerySet(models.QuerySet):
     def for_course(self, course) -> "MatchRunQuerySet":
         return self.filter(course=course)
 
+    def visible_to(self, membership) -> "MatchRunQuerySet":
+        """Runs are the staff's working material: students see only their circle, never a run."""
+        if not membership.is_staff_role:
+            return self.none()
+        return self.filter(course_id=membership.course_id)
+
     def published(self) -> "MatchRunQuerySet":
         return self.filter(status=RunStatus.PUBLISHED)
 
@@ -75,15 +81,13 @@ class MatchRun(models.Model):
 
 
 class Activity(models.Model):
-    """The in-class matching activity of a course: what the projector shows.
+    """The in-class matching activity of a course: the countdown and what the projector shows.
 
-    `version` goes up whenever anything on the board changes (a pick, a new
-    dataset, a member joining, a setting); the projector and the phones poll
-    it cheaply and fetch the board only when it moved.
+    What changed since a poller last looked is told by the course's
+    `live_version`, which every service changing the board bumps.
     """
 
     course = models.OneToOneField("courseproj.Course", on_delete=models.CASCADE, related_name="activity")
-    version = models.PositiveBigIntegerField(default=1)
     is_open = models.BooleanField(default=False)
     ends_at = models.DateTimeField(null=True, blank=True)
     # A draft or published run whose circles the projector shows.
@@ -94,8 +98,4 @@ class Activity(models.Model):
         verbose_name_plural = "activities"
 
     def __str__(self) -> str:
-        return f"Activity of {self.course} (v{self.version})"
-
-    @property
-    def etag(self) -> str:
-        return f'"board-{self.course_id}-{self.version}"'
+        return f"Activity of {self.course}"

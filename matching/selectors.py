@@ -2,7 +2,7 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from courseproj.models import Course, Membership, display_name_of
+from courseproj.courses.models import Course, Membership, display_name_of, live_etag
 from datasets.models import Dataset
 from matching.models import Activity, Interest, MatchRun, RunStatus
 
@@ -55,14 +55,19 @@ def published_assignments(*, course: Course) -> dict[int, int | None]:
 
 
 def activity_for(*, course: Course) -> Activity:
-    activity, _ = Activity.objects.select_related("revealed_run").get_or_create(course=course)
-    return activity
+    """The course's activity; a course that never ran one gets an unsaved, closed one (a read never writes)."""
+    return Activity.objects.select_related("revealed_run").filter(course=course).first() or Activity(course=course)
 
 
-def board_version(*, display_token: str) -> str | None:
-    """The projector's poll: one indexed read of the board's ETag, or None for a revoked link."""
-    row = Activity.objects.filter(course__display_token=display_token).values_list("course_id", "version").first()
-    return f'"board-{row[0]}-{row[1]}"' if row else None
+def course_etag(*, course: Course) -> str:
+    """The ETag of what the course shows live, from the course row already loaded."""
+    return live_etag(course_id=course.pk, version=course.live_version)
+
+
+def board_etag(*, display_token: str) -> str | None:
+    """The projector's poll: one indexed read of the live version, or None for a revoked link."""
+    row = Course.objects.filter(display_token=display_token).values_list("pk", "live_version").first()
+    return live_etag(course_id=row[0], version=row[1]) if row else None
 
 
 # Fitted similarities by catalog content: the catalog rarely changes while the

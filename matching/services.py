@@ -1,4 +1,8 @@
-"""State changes of interests, matching runs and the in-class activity: one function each."""
+"""State changes of interests, matching runs and the in-class activity: one function each.
+
+Every change the projector or the phones show bumps the course's live
+version (`live_touch`) inside the change's own transaction.
+"""
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -7,10 +11,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection, send_mass_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from courseproj.models import Course, Membership
+from courseproj.courses.models import Course, Membership
+from courseproj.courses.services import course_update, live_touch
 from datasets.models import Dataset
 from matching.models import Activity, Interest, MatchRun, RunStatus
 
@@ -61,7 +65,7 @@ def _change_ranking(*, membership: Membership, change: RankingChange) -> bool:
                 Interest(course=course, student=membership.user, dataset_id=dataset_id, rank=rank)
                 for rank, dataset_id in enumerate(new, start=1)
             )
-            board_touch(course_id=course.pk)
+            live_touch(course_id=course.pk)
     except IntegrityError:
         return False  # a concurrent request wrote the same change first
     return True
@@ -101,60 +105,40 @@ def interest_move(*, membership: Membership, dataset_id: int, offset: int) -> bo
     return _change_ranking(membership=membership, change=move)
 
 
-# --- the live board --------------------------------------------------------------
+# --- the in-class activity -----------------------------------------------------
 
 
-def board_touch(*, course_id: int) -> None:
-    """Say that something on the course's board changed: pollers refetch it.
-
-    Runs inside the caller's transaction, so pollers see the new version only
-    with the change itself. A course whose board was never read has no row
-    yet: nothing polls it, and the first read creates it.
-    """
-    Activity.objects.filter(course_id=course_id).update(version=F("version") + 1)
+def _activity_update(*, course: Course, **changes) -> Activity:
+    with transaction.atomic():
+        activity, _ = Activity.objects.get_or_create(course=course)
+        for name, value in changes.items():
+            setattr(activity, name, value)
+        activity.save(update_fields=[*changes, "updated_at"])
+        live_touch(course_id=course.pk)
+    return activity
 
 
 def activity_open(*, course: Course, minutes: int) -> Activity:
     """Start the in-class activity with a countdown (0: no countdown)."""
-    activity, _ = Activity.objects.get_or_create(course=course)
-    activity.is_open = True
-    activity.ends_at = timezone.now() + timedelta(minutes=minutes) if minutes else None
-    activity.version = F("version") + 1
-    activity.save(update_fields=["is_open", "ends_at", "version", "updated_at"])
-    activity.refresh_from_db()
-    return activity
+    ends_at = timezone.now() + timedelta(minutes=minutes) if minutes else None
+    return _activity_update(course=course, is_open=True, ends_at=ends_at)
 
 
 def activity_close(*, course: Course) -> Activity:
-    activity, _ = Activity.objects.get_or_create(course=course)
-    activity.is_open = False
-    activity.ends_at = None
-    activity.version = F("version") + 1
-    activity.save(update_fields=["is_open", "ends_at", "version", "updated_at"])
-    activity.refresh_from_db()
-    return activity
+    return _activity_update(course=course, is_open=False, ends_at=None)
 
 
 def activity_reveal(*, course: Course, run: MatchRun | None) -> Activity:
     """Show a run's circles on the projector (None: back to the interest board)."""
-    activity, _ = Activity.objects.get_or_create(course=course)
-    activity.revealed_run = run
-    activity.version = F("version") + 1
-    activity.save(update_fields=["revealed_run", "version", "updated_at"])
-    activity.refresh_from_db()
-    return activity
+    return _activity_update(course=course, revealed_run=run)
 
 
 def course_set_anonymous(*, course: Course, anonymous: bool) -> Course:
-    course.anonymous = anonymous
-    course.save(update_fields=["anonymous"])  # the board follows through the post_save signal
-    return course
+    return course_update(course=course, anonymous=anonymous)
 
 
 def course_set_interests_locked(*, course: Course, locked: bool) -> Course:
-    course.interests_locked = locked
-    course.save(update_fields=["interests_locked"])
-    return course
+    return course_update(course=course, interests_locked=locked)
 
 
 # --- matching runs -----------------------------------------------------------------
@@ -217,7 +201,7 @@ def match_run_start(*, course: Course, locks: dict[str, str] | None = None) -> M
             locks=locks,
             result=payload,
         )
-        board_touch(course_id=course.pk)
+        live_touch(course_id=course.pk)
     return run
 
 
@@ -248,13 +232,6 @@ def match_run_lock_circle(*, run: MatchRun, dataset_id: int, locked: bool) -> Ma
     return run
 
 
-def match_run_unlock_student(*, run: MatchRun, student_id: int) -> MatchRun:
-    _require_draft(run)
-    run.locks = {s: d for s, d in run.locks.items() if s != str(student_id)}
-    run.save(update_fields=["locks"])
-    return run
-
-
 def _require_draft(run: MatchRun) -> None:
     if run.status != RunStatus.DRAFT:
         raise ValidationError("This matching is no longer the draft; run the matcher again to change it.")
@@ -271,7 +248,7 @@ def match_run_publish(*, run: MatchRun) -> MatchRun:
         run.status = RunStatus.PUBLISHED
         run.published_at = timezone.now()
         run.save(update_fields=["status", "published_at"])
-        board_touch(course_id=run.course_id)
+        live_touch(course_id=run.course_id)
         transaction.on_commit(lambda: match_run_notify_send(run_id=run.pk))
     return run
 
@@ -282,15 +259,33 @@ def _missing_datasets(run: MatchRun) -> set[str]:
     return used - present
 
 
-def match_run_notify_send(*, run_id: int) -> None:
-    """Queue the circle emails; when the broker is down, send them from here instead."""
+def match_run_notify_send(*, run_id: int) -> bool:
+    """Queue the circle emails for a worker; when the broker is down the sweeper queues them later.
+
+    Emails are never sent from a web request: a slow mail server must not
+    hold the instructor's page, and a worker retries a failed send.
+    """
     from matching.tasks import match_run_notify_task
 
     try:
         match_run_notify_task.apply_async(args=[run_id], retry=True)
-    except Exception:  # the broker is unreachable: the emails must still go out
-        log.warning("circle emails for run %s not queued; sending inline", run_id, exc_info=True)
-        match_run_notify(run_id=run_id)
+    except Exception:  # unreachable broker: the run stays unnotified and the sweeper sends it
+        log.warning("circle emails for run %s not queued; the sweeper will queue them", run_id, exc_info=True)
+        return False
+    return True
+
+
+# A published run whose emails were not claimed this long after publishing was
+# probably never queued (the broker was down): the sweeper queues it again.
+NOTIFY_RETRY_AFTER = timedelta(minutes=2)
+
+
+def match_runs_notify_sweep() -> int:
+    """Queue the circle emails of published runs that never went out. Run by beat; returns runs queued."""
+    due = MatchRun.objects.published().filter(
+        notified_at__isnull=True, published_at__lt=timezone.now() - NOTIFY_RETRY_AFTER
+    )
+    return sum(match_run_notify_send(run_id=run_id) for run_id in due.values_list("pk", flat=True))
 
 
 def match_run_notify(*, run_id: int) -> int:

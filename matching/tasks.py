@@ -14,3 +14,8 @@ from matching import services
 )
 def match_run_notify_task(run_id: int) -> int:
     return services.match_run_notify(run_id=run_id)
+
+
+@shared_task(name="matching.match_runs_notify_sweep", queue="default")
+def match_runs_notify_sweep_task() -> int:
+    return services.match_runs_notify_sweep()

@@ -1,26 +1,30 @@
-import io
-
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseNotModified
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponseNotModified
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from courseproj.access import get_dataset, get_membership, get_staff_membership
-from courseproj.models import Course
-from courseproj.services import course_regenerate_display_link
+from courseproj.courses.access import (
+    get_course_by_display_token,
+    get_membership,
+    get_staff_membership,
+    get_visible,
+)
+from courseproj.courses.models import Course
+from courseproj.courses.services import course_regenerate_display_link
+from courseproj.courses.web import call_service, join_url, qr_svg_response
 from datasets.models import Dataset
+from datasets.selectors import baseline_to_beat
 from matching import services
-from matching.forms import ActivityForm, LockForm, MoveForm, RevealForm, dataset_choices
+from matching.forms import ActivityForm, MoveForm, dataset_choices
 from matching.models import Interest, MatchRun, RunStatus
 from matching.selectors import (
     activity_for,
+    board_etag,
     board_state,
-    board_version,
     circles_of,
+    course_etag,
     interest_board,
     rankings_by_student,
     run_view,
@@ -63,9 +67,9 @@ def _not_modified(request, etag: str) -> bool:
 
 @login_required
 def interests(request, course_id: int):
-    """The student's ranking; polled live (with the board's ETag) while classmates pick."""
+    """The student's ranking; polled live (with the course's ETag) while classmates pick."""
     membership = get_membership(request.user, course_id)
-    etag = activity_for(course=membership.course).etag
+    etag = course_etag(course=membership.course)
     live = request.headers.get("X-Live") == "1"
     if live and _not_modified(request, etag):
         return HttpResponseNotModified(headers={"ETag": etag})
@@ -77,37 +81,54 @@ def interests(request, course_id: int):
     return response
 
 
-ACTIONS = {
-    "add": lambda m, d: services.interest_add(membership=m, dataset_id=d),
-    "remove": lambda m, d: services.interest_remove(membership=m, dataset_id=d),
-    "up": lambda m, d: services.interest_move(membership=m, dataset_id=d, offset=-1),
-    "down": lambda m, d: services.interest_move(membership=m, dataset_id=d, offset=1),
-}
-DONE = {"add": "added to your list", "remove": "removed from your list", "up": "moved up", "down": "moved down"}
-NOOP = {"add": "is already on your list", "remove": "was not on your list", "up": "is already first", "down": "is already last"}
+def _interest_changed(request, membership, dataset: Dataset, changed: bool | None, done: str, noop: str):
+    """Say what happened (None: the service refused, its reason is already shown) and redraw the list."""
+    if changed is not None:
+        (messages.success if changed else messages.info)(request, f"“{dataset.title}” {done if changed else noop}.")
+    if request.htmx:
+        membership.course.refresh_from_db(fields=["live_version"])
+        response = render(request, "matching/_interests.html", _interests_context(membership))
+        # The live poller takes this as the state it has seen (no refetch of what it just drew).
+        response["ETag"] = course_etag(course=membership.course)
+        return response
+    return redirect("interests", course_id=membership.course_id)
+
+
+def _ranked_dataset(request, course_id: int, dataset_id: int):
+    membership = get_membership(request.user, course_id)
+    return membership, get_visible(Dataset.objects, membership, dataset_id)
 
 
 @login_required
 @require_POST
-def interest_change(request, course_id: int, dataset_id: int, action: str):
-    membership = get_membership(request.user, course_id)
-    dataset = get_dataset(membership, dataset_id)
-    if action not in ACTIONS:
-        messages.error(request, "Unknown action.")
-    else:
-        try:
-            changed = ACTIONS[action](membership, dataset.pk)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            text = DONE[action] if changed else NOOP[action]
-            (messages.success if changed else messages.info)(request, f"“{dataset.title}” {text}.")
-    if request.htmx:
-        response = render(request, "matching/_interests.html", _interests_context(membership))
-        # The live poller takes this as the state it has seen (no refetch of what it just drew).
-        response["ETag"] = activity_for(course=membership.course).etag
-        return response
-    return redirect("interests", course_id=course_id)
+def interest_add(request, course_id: int, dataset_id: int):
+    membership, dataset = _ranked_dataset(request, course_id, dataset_id)
+    _, changed = call_service(request, services.interest_add, membership=membership, dataset_id=dataset.pk)
+    return _interest_changed(request, membership, dataset, changed, "added to your list", "is already on your list")
+
+
+@login_required
+@require_POST
+def interest_remove(request, course_id: int, dataset_id: int):
+    membership, dataset = _ranked_dataset(request, course_id, dataset_id)
+    _, changed = call_service(request, services.interest_remove, membership=membership, dataset_id=dataset.pk)
+    return _interest_changed(request, membership, dataset, changed, "removed from your list", "was not on your list")
+
+
+@login_required
+@require_POST
+def interest_up(request, course_id: int, dataset_id: int):
+    membership, dataset = _ranked_dataset(request, course_id, dataset_id)
+    _, changed = call_service(request, services.interest_move, membership=membership, dataset_id=dataset.pk, offset=-1)
+    return _interest_changed(request, membership, dataset, changed, "moved up", "is already first")
+
+
+@login_required
+@require_POST
+def interest_down(request, course_id: int, dataset_id: int):
+    membership, dataset = _ranked_dataset(request, course_id, dataset_id)
+    _, changed = call_service(request, services.interest_move, membership=membership, dataset_id=dataset.pk, offset=1)
+    return _interest_changed(request, membership, dataset, changed, "moved down", "is already last")
 
 
 @login_required
@@ -135,8 +156,9 @@ def _current_run(course: Course) -> MatchRun | None:
     return runs.filter(status=RunStatus.DRAFT).first() or runs.published().first()
 
 
-def _get_run(membership, run_id: int) -> MatchRun:
-    return get_object_or_404(MatchRun.objects.select_related("course"), pk=run_id, course=membership.course)
+def _staff_run(request, course_id: int, run_id: int) -> MatchRun:
+    membership = get_staff_membership(request.user, course_id)
+    return get_visible(MatchRun.objects.select_related("course"), membership, run_id)
 
 
 @login_required
@@ -150,10 +172,7 @@ def matching(request, course_id: int):
         view = run_view(run=run)
         context.update(
             view=view,
-            move_form=MoveForm(
-                students=view.student_choices(),
-                datasets=dataset_choices(course),
-            ),
+            move_form=MoveForm(students=view.student_choices(), datasets=dataset_choices(course)),
             published=MatchRun.objects.for_course(course).published().first(),
             revealed=activity_for(course=course).revealed_run_id == run.pk,
         )
@@ -177,67 +196,62 @@ def matching_run(request, course_id: int):
     return redirect("matching", course_id=course_id)
 
 
-def _run_action(request, course_id: int, run_id: int, action) -> HttpResponse:
-    membership = get_staff_membership(request.user, course_id)
-    run = _get_run(membership, run_id)
-    try:
-        text = action(membership, run)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, text)
+@login_required
+@require_POST
+def matching_move(request, course_id: int, run_id: int):
+    run = _staff_run(request, course_id, run_id)
+    form = MoveForm(request.POST, students=run_view(run=run).student_choices(), datasets=dataset_choices(run.course))
+    if not form.is_valid():
+        messages.error(request, "Choose a student of this matching and a dataset of the catalog.")
+    elif call_service(request, services.match_run_move, run=run, student_id=form.cleaned_data["student"],
+                      dataset_id=form.cleaned_data["dataset"])[0]:
+        messages.success(request, "Moved and locked; the matcher re-ran around the move.")
     return redirect("matching", course_id=course_id)
 
 
 @login_required
 @require_POST
-def matching_move(request, course_id: int, run_id: int):
-    def move(membership, run):
-        form = MoveForm(
-            request.POST, students=run_view(run=run).student_choices(), datasets=dataset_choices(run.course)
-        )
-        if not form.is_valid():
-            raise ValidationError("Choose a student of this matching and a dataset of the catalog.")
-        services.match_run_move(run=run, student_id=form.cleaned_data["student"], dataset_id=form.cleaned_data["dataset"])
-        return "Moved and locked; the matcher re-ran around the move."
-
-    return _run_action(request, course_id, run_id, move)
+def matching_lock(request, course_id: int, run_id: int, dataset_id: int):
+    run = _staff_run(request, course_id, run_id)
+    if call_service(request, services.match_run_lock_circle, run=run, dataset_id=dataset_id, locked=True)[0]:
+        messages.success(request, "Circle locked: re-runs keep it.")
+    return redirect("matching", course_id=course_id)
 
 
 @login_required
 @require_POST
-def matching_lock(request, course_id: int, run_id: int):
-    def lock(membership, run):
-        form = LockForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError("Choose a circle.")
-        locked = form.cleaned_data["locked"]
-        services.match_run_lock_circle(run=run, dataset_id=form.cleaned_data["dataset"], locked=locked)
-        return "Circle locked: re-runs keep it." if locked else "Circle unlocked."
-
-    return _run_action(request, course_id, run_id, lock)
+def matching_unlock(request, course_id: int, run_id: int, dataset_id: int):
+    run = _staff_run(request, course_id, run_id)
+    if call_service(request, services.match_run_lock_circle, run=run, dataset_id=dataset_id, locked=False)[0]:
+        messages.success(request, "Circle unlocked.")
+    return redirect("matching", course_id=course_id)
 
 
 @login_required
 @require_POST
 def matching_publish(request, course_id: int, run_id: int):
-    def publish(membership, run):
-        services.match_run_publish(run=run)
-        return "Published: every student sees their circle and gets an email."
-
-    return _run_action(request, course_id, run_id, publish)
+    run = _staff_run(request, course_id, run_id)
+    if call_service(request, services.match_run_publish, run=run)[0]:
+        messages.success(request, "Published: every student sees their circle; the emails are on their way.")
+    return redirect("matching", course_id=course_id)
 
 
 @login_required
 @require_POST
 def matching_reveal(request, course_id: int, run_id: int):
-    def reveal(membership, run):
-        form = RevealForm(request.POST)
-        show = form.is_valid() and form.cleaned_data["show"]
-        services.activity_reveal(course=run.course, run=run if show else None)
-        return "The projector shows the circles." if show else "The projector shows the interest board again."
+    run = _staff_run(request, course_id, run_id)
+    services.activity_reveal(course=run.course, run=run)
+    messages.success(request, "The projector shows the circles.")
+    return redirect("matching", course_id=course_id)
 
-    return _run_action(request, course_id, run_id, reveal)
+
+@login_required
+@require_POST
+def matching_hide(request, course_id: int, run_id: int):
+    run = _staff_run(request, course_id, run_id)
+    services.activity_reveal(course=run.course, run=None)
+    messages.success(request, "The projector shows the interest board again.")
+    return redirect("matching", course_id=course_id)
 
 
 @login_required
@@ -248,7 +262,7 @@ def circle(request, course_id: int):
     mine = circles_of(run=run, student_ids=[membership.user_id]).get(membership.user_id) if run else None
     dataset = Dataset.objects.select_related("profile_job").filter(pk=mine.dataset_id).first() if mine else None
     job = dataset.profile_job if dataset else None
-    to_beat = (job.result or {}).get("baseline_to_beat") if job and job.status == "done" else None
+    to_beat = baseline_to_beat(job.result) if job and job.status == "done" else None
     return render(
         request,
         "matching/circle.html",
@@ -264,20 +278,13 @@ def activity(request, course_id: int):
     """The instructor's controller for the projector."""
     membership = get_staff_membership(request.user, course_id)
     course = membership.course
-    form = ActivityForm(request.POST or None)
-    if request.method == "POST":
-        if form.is_valid():
-            messages.success(request, _activity_apply(course, form.cleaned_data["action"], form.cleaned_data["minutes"]))
-        else:
-            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-        return redirect("activity", course_id=course_id)
     return render(
         request,
         "matching/activity.html",
         {
             "membership": membership,
             "course": course,
-            "form": form,
+            "form": ActivityForm(),
             "activity": activity_for(course=course),
             "display_url": request.build_absolute_uri(reverse("display", args=[course.display_token])),
             "run": _current_run(course),
@@ -285,40 +292,81 @@ def activity(request, course_id: int):
     )
 
 
-def _activity_apply(course: Course, action: str, minutes: int | None) -> str:
-    if action == "open":
-        services.activity_open(course=course, minutes=minutes or 0)
-        return f"Activity started{f' with a {minutes}-minute countdown' if minutes else ''}."
-    if action == "close":
-        services.activity_close(course=course)
-        return "Activity ended."
-    if action in ("anonymous", "named"):
-        services.course_set_anonymous(course=course, anonymous=action == "anonymous")
-        return "Anonymous mode is on: only counts are shown." if action == "anonymous" else "Names are shown again."
-    if action in ("lock", "unlock"):
-        services.course_set_interests_locked(course=course, locked=action == "lock")
-        return "Rankings are locked." if action == "lock" else "Rankings are open again."
-    course_regenerate_display_link(course=course)
-    return "New projector link made; the old link no longer works."
+@login_required
+@require_POST
+def activity_open(request, course_id: int):
+    membership = get_staff_membership(request.user, course_id)
+    form = ActivityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("activity", course_id=course_id)
+    minutes = form.cleaned_data["minutes"] or 0
+    services.activity_open(course=membership.course, minutes=minutes)
+    messages.success(request, f"Activity started{f' with a {minutes}-minute countdown' if minutes else ''}.")
+    return redirect("activity", course_id=course_id)
 
 
-def _display_course(token: str) -> Course:
-    return get_object_or_404(Course, display_token=token)
+def _activity_change(request, course_id: int, service, text: str, **changes):
+    """Apply one of the controller's switches (the service decides what it changes) and say so."""
+    membership = get_staff_membership(request.user, course_id)
+    service(course=membership.course, **changes)
+    messages.success(request, text)
+    return redirect("activity", course_id=course_id)
+
+
+@login_required
+@require_POST
+def activity_close(request, course_id: int):
+    return _activity_change(request, course_id, services.activity_close, "Activity ended.")
+
+
+@login_required
+@require_POST
+def activity_anonymous(request, course_id: int):
+    return _activity_change(request, course_id, services.course_set_anonymous,
+                            "Anonymous mode is on: only counts are shown.", anonymous=True)
+
+
+@login_required
+@require_POST
+def activity_named(request, course_id: int):
+    return _activity_change(request, course_id, services.course_set_anonymous, "Names are shown again.",
+                            anonymous=False)
+
+
+@login_required
+@require_POST
+def activity_lock_rankings(request, course_id: int):
+    return _activity_change(request, course_id, services.course_set_interests_locked, "Rankings are locked.",
+                            locked=True)
+
+
+@login_required
+@require_POST
+def activity_unlock_rankings(request, course_id: int):
+    return _activity_change(request, course_id, services.course_set_interests_locked, "Rankings are open again.",
+                            locked=False)
+
+
+@login_required
+@require_POST
+def display_link_regenerate(request, course_id: int):
+    return _activity_change(request, course_id, course_regenerate_display_link,
+                            "New projector link made; the old link no longer works.")
+
+
+# --- the projector (no login: the secret link is the key) ------------------------------
 
 
 @require_GET
 def display(request, token: str):
     """The projector page: reached by its secret link, no login in front of the class."""
-    course = _display_course(token)
+    course = get_course_by_display_token(token)
     return render(
         request,
         "matching/display.html",
-        {
-            "course": course,
-            "join_url": request.build_absolute_uri(reverse("join_link", args=[course.join_code])),
-            "poll_ms": PROJECTOR_POLL_MS,
-            **_display_board_context(course),
-        },
+        {"course": course, "join_url": join_url(request, course), "poll_ms": PROJECTOR_POLL_MS,
+         **_display_board_context(course)},
     )
 
 
@@ -328,7 +376,7 @@ def _display_board_context(course: Course) -> dict:
     return {
         "course": course,
         "activity": activity,
-        "etag": activity.etag,
+        "etag": course_etag(course=course),
         "board": None if revealed else board_state(course=course, show_names=not course.anonymous),
         "view": run_view(run=revealed, show_names=not course.anonymous) if revealed else None,
     }
@@ -337,10 +385,10 @@ def _display_board_context(course: Course) -> dict:
 @require_GET
 def display_board(request, token: str):
     """The projector's poll: 304 from one small read while nothing changed."""
-    etag = board_version(display_token=token)
+    etag = board_etag(display_token=token)
     if etag is not None and _not_modified(request, etag):
         return HttpResponseNotModified(headers={"ETag": etag})
-    course = _display_course(token)
+    course = get_course_by_display_token(token)
     context = _display_board_context(course)
     response = render(request, "matching/_board.html", context)
     response["ETag"] = context["etag"]
@@ -350,8 +398,5 @@ def display_board(request, token: str):
 
 @require_GET
 def display_qr(request, token: str):
-    course = _display_course(token)
-    url = request.build_absolute_uri(reverse("join_link", args=[course.join_code]))
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="svg", scale=10, border=2, dark="#111", light="#fff")
-    return HttpResponse(buffer.getvalue(), content_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+    course = get_course_by_display_token(token)
+    return qr_svg_response(join_url(request, course), scale=10)

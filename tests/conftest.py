@@ -5,6 +5,9 @@ from django.core.cache import cache
 
 from tests import factories
 
+# @pytest.mark.reliability(row): a whole-suite run fails when a row of docs/reliability.md has no passing test.
+pytest_plugins = ["tests.reliability_plugin"]
+
 # pytest-django creates the test database next to Playwright's event loop.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -75,3 +78,16 @@ def homework9(course):
     from courseproj.demo import homework9_assignment
 
     return homework9_assignment(course=course, launch=factories.LAUNCH)
+
+
+@pytest.fixture
+def worker_inline():
+    """Tasks run at once in the test process, as a worker would run them (no broker, no worker)."""
+    from courseproj.celery import app
+
+    # The app reads Django's CELERY_* names, which win over the plain ones.
+    saved = {"CELERY_TASK_ALWAYS_EAGER": app.conf.task_always_eager,
+             "CELERY_TASK_EAGER_PROPAGATES": app.conf.task_eager_propagates}
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=True, CELERY_TASK_EAGER_PROPAGATES=True)
+    yield
+    app.conf.update(saved)

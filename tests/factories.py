@@ -2,17 +2,9 @@ import datetime
 
 import factory
 
-from courseproj.models import (
-    ChoiceCategory,
-    ChoiceMenu,
-    ChoiceOption,
-    Course,
-    Membership,
-    Plan,
-    PlanMilestone,
-    ProjectAssignment,
-    User,
-)
+from courseproj.courses.models import Course, Membership, User
+
+from courseproj.planner.models import ChoiceCategory, ChoiceMenu, ChoiceOption, Plan, PlanMilestone, ProjectAssignment
 from datasets.models import Dataset, DatasetStatus, ProfileJob
 from matching.models import Interest, MatchRun
 

@@ -6,6 +6,8 @@
  * poller backs off (doubling, up to 15 s), forgets its ETag and, once the
  * server answers again, redraws the *full* state: the fragment replaces the
  * old one whole, so nothing is ever shown twice.
+ * A fragment holding [data-live-reload] is final (a finished profiling job):
+ * the page reloads once to show what follows, and polling stops.
  * Elements with data-countdown-end (an ISO time; data-server-now: the server's
  * clock when rendered) show the minutes and seconds left.
  */
@@ -60,6 +62,10 @@
           if (html !== null && sentAt === generation && html !== lastHtml) {
             lastHtml = html;
             el.innerHTML = html;
+            if (el.querySelector("[data-live-reload]")) {
+              window.location.reload();
+              return;
+            }
             markOverflow(el);
             if (window.htmx) window.htmx.process(el);
           }

@@ -1,4 +1,4 @@
-"""Sign-up, verification, login limits and reset (RELIABILITY rows 25–29, 31)."""
+"""Sign-up, verification, login limits and reset (docs/reliability.md rows 25–29, 31)."""
 import re
 
 import pytest
@@ -38,6 +38,7 @@ def test_signup_sends_a_verification_email_and_confirming_logs_in(client, db):
     assert "_auth_user_id" in client.session
 
 
+@pytest.mark.reliability(27)
 def test_login_before_verification_is_sent_to_confirm_email(client, db):
     """Row 27."""
     factories.UserFactory(email="unverified@example.com")
@@ -53,6 +54,7 @@ def test_verified_user_logs_in(client, verified_user):
     assert "_auth_user_id" in client.session
 
 
+@pytest.mark.reliability(25)
 def test_sixth_wrong_password_blocks_even_the_right_one(client, verified_user):
     """Row 25: five failures for one account, then the account is refused for the window."""
     for _ in range(5):
@@ -63,6 +65,7 @@ def test_sixth_wrong_password_blocks_even_the_right_one(client, verified_user):
     assert "Too many failed login attempts" in response.content.decode()
 
 
+@pytest.mark.reliability(26)
 def test_unknown_email_reset_looks_like_a_known_one(client, verified_user):
     """Row 26: no enumeration through password reset."""
     known = client.post(reverse("account_reset_password"), {"email": verified_user.email})
@@ -71,11 +74,13 @@ def test_unknown_email_reset_looks_like_a_known_one(client, verified_user):
     assert known["Location"] == unknown["Location"]
 
 
+@pytest.mark.reliability(26)
 def test_password_reset_is_rate_limited_per_address(client, verified_user):
     statuses = [client.post(reverse("account_reset_password"), {"email": verified_user.email}).status_code for _ in range(7)]
     assert 429 in statuses or statuses.count(302) <= 5
 
 
+@pytest.mark.reliability(28)
 def test_a_class_behind_one_nat_address_can_log_in(db):
     """Row 28: 60 students logging in within a minute from one IP are not locked out."""
     users = []
@@ -91,6 +96,7 @@ def test_a_class_behind_one_nat_address_can_log_in(db):
     assert logged_in == 60
 
 
+@pytest.mark.reliability(29)
 def test_forged_forwarded_for_does_not_dodge_the_account_limit(db, verified_user):
     """Row 29: with no trusted proxy, X-Forwarded-For is ignored."""
     for n in range(5):
@@ -100,6 +106,7 @@ def test_forged_forwarded_for_does_not_dodge_the_account_limit(db, verified_user
     assert "_auth_user_id" not in client.session
 
 
+@pytest.mark.reliability(29)
 def test_forged_forwarded_for_is_ignored_for_ip_limits(db):
     from allauth.account.adapter import get_adapter
     from django.test import RequestFactory
@@ -108,6 +115,7 @@ def test_forged_forwarded_for_is_ignored_for_ip_limits(db):
     assert get_adapter(request).get_client_ip(request) == "10.0.0.1"
 
 
+@pytest.mark.reliability(29)
 def test_only_the_configured_proxy_hop_is_trusted(settings, db):
     from allauth.account.adapter import get_adapter
     from django.test import RequestFactory
@@ -117,6 +125,7 @@ def test_only_the_configured_proxy_hop_is_trusted(settings, db):
     assert get_adapter(request).get_client_ip(request) == "203.0.113.9"
 
 
+@pytest.mark.reliability(31)
 def test_post_without_csrf_token_is_refused(db, verified_user):
     """Row 31."""
     client = Client(enforce_csrf_checks=True)
@@ -125,6 +134,7 @@ def test_post_without_csrf_token_is_refused(db, verified_user):
     assert response.status_code == 403
 
 
+@pytest.mark.reliability(31)
 def test_too_many_form_fields_is_a_400(client_for, verified_user):
     """Row 31: 1,500 fields are refused before any view runs."""
     data = {f"f{n}": "x" for n in range(1500)}

@@ -41,12 +41,63 @@ def look(request):
     return check
 
 
-@pytest.fixture
-def console_errors(page):
-    """Collect console errors (a CSP violation shows up here)."""
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    return errors
+class ConsoleErrors:
+    """Console errors and uncaught exceptions of every page in the contexts it watches.
+
+    A Content-Security-Policy violation (an inline script or style, a script from
+    another origin) is logged as a console error, so it fails the test.
+    """
+
+    def __init__(self):
+        self.messages: list[str] = []
+        self.allowed: list[str] = []
+
+    def watch(self, context) -> None:
+        context.on("console", self._console)
+        context.on("weberror", lambda error: self.messages.append(f"uncaught: {error.error}"))
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.messages.append(f"{message.text} ({message.location.get('url', '')})")
+
+    def allow(self, text: str) -> None:
+        """An error this test expects (e.g. `net::ERR_CONNECTION_REFUSED` while it restarts the server)."""
+        self.allowed.append(text)
+
+    def unexpected(self) -> list[str]:
+        return [message for message in self.messages if not any(text in message for text in self.allowed)]
+
+
+@pytest.fixture(autouse=True)
+def console_errors(request):
+    """Every browser test fails when a page it opened logged a console error or threw (a CSP violation does).
+
+    Contexts made by `browser.new_context()` / `browser.new_page()` and pytest-playwright's `page` are watched.
+    """
+    if request.node.get_closest_marker("browser") is None:
+        yield None
+        return
+    browser = request.getfixturevalue("browser")
+    errors = ConsoleErrors()
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        errors.watch(context)
+        return context
+
+    def watched_page(*args, **kwargs):
+        page = new_page(*args, **kwargs)
+        errors.watch(page.context)
+        return page
+
+    browser.new_context, browser.new_page = watched_context, watched_page
+    try:
+        yield errors
+    finally:
+        del browser.new_context, browser.new_page  # back to the class's methods
+    unexpected = errors.unexpected()
+    assert not unexpected, "the browser logged errors:\n" + "\n".join(unexpected)
 
 
 def sign_up(page, base_url: str, email: str, password: str = "a-long-test-password-9") -> None:

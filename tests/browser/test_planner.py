@@ -5,9 +5,9 @@ import io
 import pytest
 from allauth.account.models import EmailAddress
 
-from courseproj import planner
+from courseproj.planner import services as planner
 from courseproj.demo import ALTERNATIVE_TRACK, HOMEWORK9_OUTLINE
-from courseproj.models import PlanStatus
+from courseproj.planner.models import PlanStatus
 from tests import factories
 from tests.browser.conftest import PHONE
 

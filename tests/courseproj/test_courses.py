@@ -1,9 +1,12 @@
+import re
+
 import pytest
 from django.urls import reverse
 
-from courseproj.models import Course, Membership, Role
-from courseproj.views import PENDING_JOIN_SESSION_KEY
+from courseproj.courses.models import Course, Membership, Role
+from courseproj.courses.views import PENDING_JOIN_SESSION_KEY
 from tests import factories
+from tests.qr import decode_qr_svg
 
 
 def test_instructor_creates_course_and_becomes_its_instructor(client_for, db):
@@ -28,7 +31,27 @@ def test_qr_code_is_an_svg_of_the_join_link(client_for, course, instructor):
     response = client_for(instructor).get(reverse("course_qr", args=[course.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/svg+xml"
-    assert response.content.lstrip().startswith(b"<?xml") or b"<svg" in response.content[:200]
+    # Scanned as a phone would: it opens the course's join link, nothing else.
+    assert decode_qr_svg(response.content) == [f"http://testserver/join/{course.join_code}/"]
+
+
+def test_course_page_tells_staff_how_many_students_have_ranked(client_for, course, instructor, student, classmate):
+    """Students with at least one ranked dataset in this course: not rows, not other courses, not staff."""
+    first, second = factories.DatasetFactory(course=course), factories.DatasetFactory(course=course)
+    factories.InterestFactory(dataset=first, student=student, rank=1)
+    factories.InterestFactory(dataset=second, student=student, rank=2)
+    factories.InterestFactory(dataset=first, student=classmate, rank=1)
+    factories.InterestFactory(dataset=second, student=instructor, rank=1)
+    factories.MembershipFactory(course=course, role="student")  # joined, has not ranked
+    other_course = factories.CourseFactory()
+    elsewhere = factories.MembershipFactory(course=course, role="student").user  # ranked in another course only
+    factories.MembershipFactory(course=other_course, role="student", user=elsewhere)
+    factories.InterestFactory(dataset=factories.DatasetFactory(course=other_course), student=elsewhere, rank=1)
+
+    page = client_for(instructor).get(reverse("course_detail", args=[course.pk])).content.decode()
+    stats = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", page))
+    assert stats["Students joined"] == "4"
+    assert stats["Have ranked datasets"] == "2"
 
 
 def test_student_cannot_see_qr_code(client_for, course, student):
@@ -120,7 +143,7 @@ def test_instructor_removes_a_student_and_their_interests(client_for, course, in
 def test_last_instructor_cannot_be_removed(course, instructor):
     from django.core.exceptions import ValidationError
 
-    from courseproj.services import membership_remove
+    from courseproj.courses.services import membership_remove
 
     with pytest.raises(ValidationError):
         membership_remove(membership=Membership.objects.get(course=course, user=instructor))

@@ -8,7 +8,7 @@ from django.db import connection
 
 from courseproj.demo import DEMO_JOIN_CODE, load_demo
 from courseproj.management.commands.demo import worker_command
-from courseproj.models import Course, Membership
+from courseproj.courses.models import Course, Membership
 from datasets.models import Dataset, JobStatus, ProfileJob
 from matching.models import Interest
 from tests.drills.processes import database_url

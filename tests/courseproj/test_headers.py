@@ -1,5 +1,5 @@
 """Every page, as every kind of visitor sees it, carries the security headers and no inline script
-(issue 7; RELIABILITY row 23's "CSP blocks inline script").
+(issue 7; docs/reliability.md row 23's "CSP blocks inline script").
 
 A crawl over HTTPS with the production security settings (DEBUG off, HSTS, the
 SSL redirect) through the demo course with data: a finished profile, rankings,
@@ -24,8 +24,9 @@ from django.test import Client
 from django.urls import reverse
 
 from courseproj.demo import DEMO_PASSWORD, INSTRUCTOR_EMAIL, load_demo
-from courseproj.models import Plan, User
-from datasets import services as dataset_services
+from courseproj.courses.models import User
+from courseproj.planner.models import Plan
+from datasets import jobs, runner
 from datasets.models import Dataset
 from matching import services as matching_services
 from matching.models import MatchRun
@@ -127,11 +128,11 @@ def crawl(client: Client, starts: list[str]) -> tuple[dict[str, int], list[str],
 @pytest.fixture
 def demo_course(db, django_capture_on_commit_callbacks, monkeypatch):
     """The demo course with a finished profile, a published matching shown on the projector, and plans."""
-    monkeypatch.setattr(dataset_services, "profile_job_send", lambda *, job_id: True)  # no broker needed
+    monkeypatch.setattr(jobs, "profile_job_send", lambda *, job_id: True)  # no broker needed
     course = load_demo(students=8)
     iris = Dataset.objects.get(course=course, title__icontains="iris")
-    token = dataset_services.profile_job_claim(job_id=iris.profile_job_id, message_id="crawl")
-    assert dataset_services.profile_job_run(job_id=iris.profile_job_id, token=token) == "profiled"
+    token = jobs.profile_job_claim(job_id=iris.profile_job_id, message_id="crawl")
+    assert runner.profile_job_run(job_id=iris.profile_job_id, token=token) == "profiled"
     run = matching_services.match_run_start(course=course)
     run = matching_services.match_run_publish(run=MatchRun.objects.get(pk=run.pk))
     matching_services.activity_reveal(course=course, run=run)
@@ -166,6 +167,7 @@ def production_security(settings):
 
 
 @pytest.mark.parametrize("visitor", ["anonymous", "student", "instructor"])
+@pytest.mark.reliability(23)
 def test_every_page_has_csp_and_hsts_and_no_inline_script_or_style(demo_course, production_security, visitor):
     client = Client()
     user = None

@@ -1,5 +1,5 @@
 """A database or cache outage is a 503 page with Retry-After, and pages come back with the database
-(RELIABILITY row 40, in-process; tests/drills/test_database_outage.py cuts a real PostgreSQL)."""
+(docs/reliability.md row 40, in-process; tests/drills/test_database_outage.py cuts a real PostgreSQL)."""
 from unittest import mock
 
 import pytest
@@ -22,6 +22,7 @@ def _assert_outage_page(response):
     assert "back in a moment" in response.content.decode()
 
 
+@pytest.mark.reliability(40)
 def test_a_view_that_loses_the_database_answers_503_and_the_next_request_recovers(client, course):
     url = reverse("display", args=[course.display_token])
     with _database_down():
@@ -29,6 +30,7 @@ def test_a_view_that_loses_the_database_answers_503_and_the_next_request_recover
     assert client.get(url).status_code == 200
 
 
+@pytest.mark.reliability(40)
 def test_a_session_that_cannot_be_read_is_a_503_page_too(settings, client_for, student):
     """The session and the user are read by middleware, outside any view: handler500 gives the same page."""
     settings.DEBUG = False
@@ -39,6 +41,7 @@ def test_a_session_that_cannot_be_read_is_a_503_page_too(settings, client_for, s
     assert client.get(reverse("home")).status_code == 200
 
 
+@pytest.mark.reliability(39)
 def test_a_frozen_cache_on_the_login_form_is_a_503_not_a_hang(client, db):
     """allauth's rate limits read the cache: a Redis that times out gives the outage page."""
     with mock.patch("django.core.cache.cache.add", side_effect=redis.exceptions.TimeoutError("Timeout reading")), \

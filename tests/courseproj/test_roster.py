@@ -1,7 +1,7 @@
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from courseproj.models import RosterEntry
+from courseproj.courses.models import RosterEntry
 
 
 def _post_roster(client, course, content: bytes, name="roster.csv"):
@@ -63,3 +63,14 @@ def test_student_cannot_import_roster(client_for, course, student):
     )
     assert response.status_code == 403
     assert not RosterEntry.objects.exists()
+
+
+def test_an_upper_case_roster_email_counts_as_joined_on_both_pages(client_for, course, instructor, student):
+    """The Members page and the dashboard read one "not joined" list, and it ignores case."""
+    RosterEntry.objects.create(course=course, email=student.email.upper(), name="Sam Student")
+    RosterEntry.objects.create(course=course, email="late@uni.edu", name="Late Larry")
+    client = client_for(instructor)
+    members = client.get(reverse("members", args=[course.pk])).content.decode()
+    dashboard = client.get(reverse("dashboard", args=[course.pk])).content.decode()
+    assert "not joined yet (1)" in members and "Late Larry" in members
+    assert "<dt>On the roster, not joined</dt><dd>1</dd>" in dashboard and "Late Larry" in dashboard

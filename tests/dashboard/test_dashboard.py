@@ -1,13 +1,16 @@
 """The instructor dashboard: who is stuck, what was chosen, reminders, a page per student."""
+from unittest.mock import patch
+
 import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from courseproj import planner
-from courseproj.dashboard import dashboard
-from courseproj.models import ChoiceOption, Membership, PlanStatus, RosterEntry
+from courseproj.planner import services as planner
+from courseproj.dashboard.selectors.overview import dashboard
+from courseproj.courses.models import Membership, RosterEntry
+from courseproj.planner.models import ChoiceOption, PlanStatus
 from matching.models import MatchRun
 from tests import factories
 
@@ -114,11 +117,13 @@ def test_page_per_student(client_for, course, instructor, student, dataset, home
     assert "PyTorch Recipes: Saving and loading models" in html
 
 
-def test_remind_emails_each_straggler_of_one_list_once(client_for, course, instructor, student, classmate, dataset, assignment):
+def test_remind_emails_each_straggler_of_one_list_once(
+    client_for, course, instructor, student, classmate, dataset, assignment, worker_inline
+):
     factories.InterestFactory(dataset=dataset, student=student, rank=1)
     client = client_for(instructor)
     response = client.post(reverse("dashboard_remind", args=[course.pk]), {"list": "not_ranked"}, follow=True)
-    assert "Reminder emailed to 1 person." in response.content.decode()
+    assert "Reminder on its way to 1 person." in response.content.decode()
     assert [m.to for m in mail.outbox] == [[classmate.email]]
     assert "Rank your datasets" in mail.outbox[0].subject
     assert f"/c/{course.pk}/interests/" in mail.outbox[0].body
@@ -127,7 +132,7 @@ def test_remind_emails_each_straggler_of_one_list_once(client_for, course, instr
     assert len(mail.outbox) == 1
 
 
-def test_remind_plans_and_roster(client_for, course, instructor, student, classmate, assignment):
+def test_remind_plans_and_roster(client_for, course, instructor, student, classmate, assignment, worker_inline):
     RosterEntry.objects.create(course=course, email="late@example.com", name="Lou Late")
     factories.PlanFactory(assignment=assignment, student=student, status=PlanStatus.APPROVED)
     client = client_for(instructor)
@@ -144,6 +149,37 @@ def test_remind_an_empty_list_or_a_bad_one_sends_nothing(client_for, course, ins
     assert "Nobody is on that list" in client.post(reverse("dashboard_remind", args=[course.pk]), {"list": "not_joined"}, follow=True).content.decode()
     assert "Create a project assignment first" in client.post(reverse("dashboard_remind", args=[course.pk]), {"list": "no_plan"}, follow=True).content.decode()
     assert not mail.outbox
+
+
+def test_reminders_are_sent_by_a_worker_never_by_the_request(client_for, course, instructor, student):
+    from courseproj.planner.tasks import reminders_send_task
+
+    queued = []
+    with patch.object(reminders_send_task, "apply_async", lambda args, **options: queued.append(args[0])):
+        client_for(instructor).post(reverse("dashboard_remind", args=[course.pk]), {"list": "not_ranked"})
+    assert not mail.outbox
+    assert [email[3] for email in queued[0]] == [[student.email]]
+
+
+def test_a_broker_outage_says_nothing_was_sent(client_for, course, instructor, student):
+    from courseproj.planner.tasks import reminders_send_task
+
+    def unreachable(*args, **options):
+        raise ConnectionError("broker down")
+
+    with patch.object(reminders_send_task, "apply_async", unreachable):
+        response = client_for(instructor).post(reverse("dashboard_remind", args=[course.pk]), {"list": "not_ranked"},
+                                               follow=True)
+    page = response.content.decode()
+    assert "nothing was sent" in page and "on its way" not in page
+    assert not mail.outbox
+
+
+def test_a_title_with_a_line_break_still_makes_a_valid_subject(client_for, course, instructor, student, worker_inline):
+    course.title = "ML 101\nEvening group"
+    course.save()
+    client_for(instructor).post(reverse("dashboard_remind", args=[course.pk]), {"list": "not_ranked"})
+    assert mail.outbox[0].subject == "Rank your datasets for ML 101 Evening group"
 
 
 def test_students_cannot_remind(client_for, course, student):

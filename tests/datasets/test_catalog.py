@@ -1,5 +1,7 @@
-"""The catalog: built-ins, uploads and their checks (RELIABILITY rows 1, 3, 4, 18, 20, 21, 24)."""
+"""The catalog: built-ins, uploads and their checks (docs/reliability.md rows 1, 3, 4, 18, 20, 21, 24)."""
+import html
 import io
+import re
 import zipfile
 
 import pytest
@@ -62,11 +64,12 @@ def test_student_upload_is_a_proposal_visible_only_to_them_and_staff(client_for,
 def test_instructor_approves_a_proposal(client_for, course, student, instructor):
     _upload(client_for(student), course, CSV)
     dataset = Dataset.objects.get()
-    client_for(instructor).post(reverse("dataset_review", args=[course.pk, dataset.pk]), {"decision": "approve"})
+    client_for(instructor).post(reverse("dataset_approve", args=[course.pk, dataset.pk]))
     dataset.refresh_from_db()
     assert dataset.status == DatasetStatus.APPROVED
 
 
+@pytest.mark.reliability(1)
 def test_empty_upload_is_refused_and_nothing_is_saved(client_for, course, instructor):
     """Row 1."""
     response = _upload(client_for(instructor), course, b"")
@@ -74,6 +77,7 @@ def test_empty_upload_is_refused_and_nothing_is_saved(client_for, course, instru
     assert not Dataset.objects.exists() and not ProfileJob.objects.exists()
 
 
+@pytest.mark.reliability(3)
 def test_oversized_upload_is_refused_from_its_header(client_for, course, instructor, settings):
     """Row 3: the middleware answers 413 without reading the body."""
     settings.UPLOAD_MAX_BYTES = 1024
@@ -86,6 +90,7 @@ def test_oversized_upload_is_refused_from_its_header(client_for, course, instruc
     assert not Dataset.objects.exists()
 
 
+@pytest.mark.reliability(3)
 def test_oversized_upload_without_length_is_stopped_while_streaming(rf, settings, course, instructor):
     """Row 3: the handler stops reading once the cap is passed, whatever the header says."""
     from django.core.files.uploadhandler import StopUpload
@@ -117,6 +122,7 @@ def test_too_large_flag_becomes_a_form_error(settings):
         ("data.xlsx", b"name,value\nnot,a zip\n"),
     ],
 )
+@pytest.mark.reliability(4)
 def test_wrong_content_for_the_name_is_refused(client_for, course, instructor, name, content):
     """Row 4."""
     response = _upload(client_for(instructor), course, content, name=name)
@@ -125,17 +131,31 @@ def test_wrong_content_for_the_name_is_refused(client_for, course, instructor, n
     assert not Dataset.objects.exists()
 
 
-@pytest.mark.parametrize("name", ["book.xls", "macros.xlsm", "binary.xlsb", "model.pkl", "model.joblib", "arr.npy", "t.feather"])
-def test_formats_outside_the_allow_list_are_refused(client_for, course, instructor, name):
-    """Rows 18 and 20: never opened, never unpickled."""
+REFUSED_ADVICE = [
+    ("book.xls", "Old Excel files (.xls) are not accepted. Open the file in Excel or LibreOffice and save it as .xlsx"),
+    ("macros.xlsm", "Excel files with macros (.xlsm) are not accepted: macros can run code."),
+    ("binary.xlsb", "Binary Excel files (.xlsb) are not accepted. Save the sheet as .xlsx or CSV."),
+    ("model.pkl", "Python pickle files can run code when opened, so they are never accepted. Export it as CSV"),
+    ("model.joblib", "joblib files are pickles, which can run code when opened, so they are never accepted."),
+    ("arr.npy", "NumPy files are not accepted (they can hold pickled objects). Export it as CSV"),
+    ("t.feather", "Feather/Arrow files are not accepted. Export it as CSV"),
+]
+
+
+@pytest.mark.parametrize(("name", "advice"), REFUSED_ADVICE, ids=[name for name, _ in REFUSED_ADVICE])
+@pytest.mark.reliability(18, 20)
+def test_formats_outside_the_allow_list_are_refused(client_for, course, instructor, name, advice):
+    """Rows 18 and 20: never opened, never unpickled; the form says why and what to upload instead."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("xl/workbook.xml", "<workbook/>")
     response = _upload(client_for(instructor), course, buffer.getvalue(), name=name)
-    assert "errorlist" in response.content.decode()
+    errors = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', response.content.decode(), re.S)
+    assert any(advice in html.unescape(error) for error in errors), errors
     assert not Dataset.objects.exists()
 
 
+@pytest.mark.reliability(21)
 def test_hostile_file_name_is_stored_under_a_generated_name(client_for, course, instructor, settings):
     """Row 21."""
     hostile = "../../settings\u202egpj.py" + "x" * 300 + ".csv"
@@ -149,6 +169,7 @@ def test_hostile_file_name_is_stored_under_a_generated_name(client_for, course, 
     assert "\u202e" not in html
 
 
+@pytest.mark.reliability(24)
 def test_same_file_twice_is_one_dataset_and_one_job(client_for, course, instructor, student):
     """Row 24."""
     _upload(client_for(instructor), course, CSV)
@@ -185,6 +206,7 @@ def test_dataset_page_shows_columns_and_preview(client_for, course, student, dat
     assert "<td>x</td>" in html
 
 
+@pytest.mark.reliability(23)
 def test_script_in_a_title_is_escaped(client_for, course, student):
     """Row 23 (catalog side)."""
     factories.DatasetFactory(course=course, title="<script>alert(1)</script>")

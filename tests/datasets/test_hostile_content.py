@@ -1,15 +1,16 @@
 """Hostile bytes all the way to the database, and Parquet kept out of the web process
-(RELIABILITY rows 14 and 19; the loader's own checks are in tests/profiling)."""
+(docs/reliability.md rows 14 and 19; the loader's own checks are in tests/profiling)."""
 import io
 import json
 from unittest import mock
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from courseproj.models import Membership
-from datasets import services
+from courseproj.courses.models import Membership
+from datasets import jobs, runner, services
 from datasets.models import Dataset, JobStatus
 
 # pyarrow 14.0.1 fixed arbitrary code execution when reading an untrusted
@@ -24,11 +25,12 @@ def _upload(course, instructor, name: str, content: bytes, *, title: str, file_f
 
 
 def _profile(dataset: Dataset) -> Dataset:
-    token = services.profile_job_claim(job_id=dataset.profile_job_id, message_id="test")
-    services.profile_job_run(job_id=dataset.profile_job_id, token=token)
+    token = jobs.profile_job_claim(job_id=dataset.profile_job_id, message_id="test")
+    runner.profile_job_run(job_id=dataset.profile_job_id, token=token)
     return Dataset.objects.select_related("profile_job").get(pk=dataset.pk)
 
 
+@pytest.mark.reliability(14)
 def test_row14_nul_and_control_characters_never_reach_the_database(course, instructor):
     """PostgreSQL refuses NUL in text and jsonb (SQLite stores it): the same rows are saved on both."""
     rows = ["na\x00me,sc\x01ore,label"] + [f"a\x00b{n},{n}\x07,{'yes' if n % 2 else 'no'}" for n in range(60)]
@@ -44,11 +46,13 @@ def test_row14_nul_and_control_characters_never_reach_the_database(course, instr
     assert dataset.column_names == ["name", "score", "label"] and dataset.preview[0][0] == "ab0"
 
 
+@pytest.mark.reliability(19)
 def test_row19_pyarrow_is_at_least_the_release_that_fixed_untrusted_file_reads():
     installed = tuple(int(part) for part in pa.__version__.split(".")[:3])
     assert installed >= PATCHED_PYARROW
 
 
+@pytest.mark.reliability(19)
 def test_row19_the_web_process_stores_a_parquet_upload_without_opening_it(course, instructor):
     """Only the worker reads Parquet (under its time and memory caps: tests/drills rows 41, 42)."""
     buffer = io.BytesIO()

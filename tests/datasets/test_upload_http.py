@@ -1,4 +1,4 @@
-"""Uploads over a real socket to gunicorn (RELIABILITY rows 3 and 24).
+"""Uploads over a real socket to gunicorn (docs/reliability.md rows 3 and 24).
 
 The test client hands Django a finished body; only a real server shows that an
 oversized upload is refused before its body is read, and that a double-click
@@ -63,6 +63,7 @@ def _csrf(web, course, session: str) -> tuple[str, str]:
     return cookie, token
 
 
+@pytest.mark.reliability(3)
 def test_row3_a_200_mb_upload_is_refused_before_its_body_is_sent(web, course, session):
     declared = 200 * 1024 * 1024
     head = (
@@ -88,6 +89,7 @@ def test_row3_a_200_mb_upload_is_refused_before_its_body_is_sent(web, course, se
     assert not Dataset.objects.exists() and not ProfileJob.objects.exists()
 
 
+@pytest.mark.reliability(24)
 def test_row24_a_double_click_makes_one_dataset_and_one_job(web, course, session):
     cookie, token = _csrf(web, course, session)
     body, content_type = _multipart({"csrfmiddlewaretoken": token, "title": "Twice"}, "file", "t.csv", CSV)

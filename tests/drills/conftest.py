@@ -1,4 +1,4 @@
-"""Fault drills (RELIABILITY rows 36-44, issue 7): real processes, killed by PID.
+"""Fault drills (docs/reliability.md rows 36-44, issue 7): real processes, killed by PID.
 
 Each drill starts its own redis-server on a free port (never the machine's
 shared Redis), its own Celery workers on the test database, and kills,
@@ -15,8 +15,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from courseproj.models import Membership
-from datasets import services
+from courseproj.courses.models import Membership
+from datasets import jobs, services
 from datasets.models import Dataset, ProfileJob
 from tests.drills.processes import RedisServer, WebServer, Worker, close_database_sessions, database_url
 
@@ -54,12 +54,12 @@ def broker(redis_server, settings):
     app.conf.update(CELERY_BROKER_URL=redis_server.url,
                     CELERY_BROKER_TRANSPORT_OPTIONS=dict(settings.REDIS_BROKER_OPTIONS))
     app._after_fork()  # drop pooled connections to the previous broker
-    services._broker_paused_until = 0.0
+    jobs._broker_paused_until = 0.0
     health._sent_at.clear()
     yield redis_server
     app.conf.update(saved)
     app._after_fork()
-    services._broker_paused_until = 0.0
+    jobs._broker_paused_until = 0.0
     health._sent_at.clear()
 
 
@@ -161,10 +161,10 @@ def assert_consumes(worker: Worker, *, timeout: float = 20) -> float:
 
 
 def progress_state(client, dataset: Dataset) -> str:
-    """What the report page's progress fragment says (its data-state), fetched as htmx does."""
+    """What the report page's progress fragment says (its data-state), fetched as static/js/live.js does."""
     from django.urls import reverse
 
-    response = client.get(reverse("profile_report", args=[dataset.course_id, dataset.pk]), HTTP_HX_REQUEST="true")
+    response = client.get(reverse("profile_report", args=[dataset.course_id, dataset.pk]), HTTP_X_LIVE="1")
     html = response.content.decode()
     marker = 'data-state="'
     return html[html.index(marker) + len(marker):].split('"', 1)[0]

@@ -20,7 +20,7 @@ import time
 
 from django.db import OperationalError
 
-from datasets import services
+from datasets import runner
 from datasets.models import ProfileJob
 
 SLOW_STEP = float(os.environ.get("DRILL_SLOW_STEP") or 0)
@@ -28,7 +28,7 @@ FAULT = os.environ.get("DRILL_FAULT", "")
 DB_ERRORS = int(os.environ.get("DRILL_DB_ERRORS") or 0)
 BLOCK = 64 * 1024 * 1024
 
-_report = services.profile_job_progress
+_report = runner.profile_job_progress
 
 
 def _grab_memory() -> None:
@@ -50,4 +50,4 @@ def drilled_progress(*, job_id: int, token: str, fraction: float, stage: str) ->
         time.sleep(SLOW_STEP)
 
 
-services.profile_job_progress = drilled_progress
+runner.profile_job_progress = drilled_progress

@@ -89,7 +89,7 @@ class _Process:
 
 
 class RedisServer(_Process):
-    """A private redis-server without persistence (a restart loses everything, as in RELIABILITY row 38)."""
+    """A private redis-server without persistence (a restart loses everything, as in docs/reliability.md row 38)."""
 
     def __init__(self):
         self.port = free_port()

@@ -1,4 +1,4 @@
-"""Redis restarts, freezes and loses messages (RELIABILITY rows 38, 39, 40)."""
+"""Redis restarts, freezes and loses messages (docs/reliability.md rows 38, 39, 40)."""
 import http.cookiejar
 import re
 import time
@@ -15,6 +15,7 @@ from tests.drills.processes import wait_for
 pytestmark = pytest.mark.drill
 
 
+@pytest.mark.reliability(38)
 def test_row38_redis_restart_loses_queued_messages_and_the_sweeper_resends_them(broker, start_worker, upload):
     datasets = [upload(seed=380 + n) for n in range(3)]
     assert broker.queued("profiling") == 3
@@ -47,6 +48,7 @@ def _logged_in_opener(web, client: Client, user) -> tuple[urllib.request.OpenerD
     return opener, jar
 
 
+@pytest.mark.reliability(39)
 def test_row39_frozen_redis_does_not_hang_the_view_and_the_job_is_sent_after_thaw(
     broker, web_server, start_worker, client, course, instructor
 ):
@@ -80,6 +82,7 @@ def test_row39_frozen_redis_does_not_hang_the_view_and_the_job_is_sent_after_tha
           f"after SIGCONT the sweeper sent them and both were done {time.monotonic() - thawed:.1f} s later")
 
 
+@pytest.mark.reliability(40)
 def test_row40_worker_keeps_consuming_after_a_redis_restart(broker, start_worker, upload):
     worker = start_worker()
     first = upload(seed=40)

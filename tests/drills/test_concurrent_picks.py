@@ -1,4 +1,4 @@
-"""60 students submit their ranking in the same second against a real gunicorn (RELIABILITY row 34).
+"""60 students submit their ranking in the same second against a real gunicorn (docs/reliability.md row 34).
 
 Threads on loopback, released together by a barrier; on SQLite (two gunicorn
 workers writing one file: IMMEDIATE transactions and a 20 s busy timeout) and
@@ -39,6 +39,7 @@ def _post(port: int, path: str, *, session: str, csrf: str) -> tuple[int, float]
         conn.close()
 
 
+@pytest.mark.reliability(34)
 def test_row34_sixty_students_submitting_in_the_same_second_get_no_5xx_and_lose_no_choice(web_server, course):
     datasets = [factories.DatasetFactory(course=course, title=f"Set {n}") for n in range(8)]
     students = []

@@ -1,4 +1,4 @@
-"""The database blinks, transactions roll back, failures repeat (RELIABILITY rows 40, 43, 44)."""
+"""The database blinks, transactions roll back, failures repeat (docs/reliability.md rows 40, 43, 44)."""
 import re
 import time
 
@@ -22,6 +22,7 @@ def _terminate_other_backends() -> int:
         return cursor.fetchone()[0]
 
 
+@pytest.mark.reliability(40)
 def test_row40_database_blip_mid_profile_is_retried_with_backoff(start_worker, upload):
     postgres = connection.vendor == "postgresql"
     # On PostgreSQL the worker's sessions are really cut; SQLite has no server
@@ -45,6 +46,7 @@ class Rollback(Exception):
     pass
 
 
+@pytest.mark.reliability(43)
 def test_row43_nothing_is_sent_for_a_rolled_back_upload_nor_before_commit(broker, start_worker, upload):
     worker = start_worker()
     with pytest.raises(Rollback), transaction.atomic():
@@ -64,6 +66,7 @@ def test_row43_nothing_is_sent_for_a_rolled_back_upload_nor_before_commit(broker
     print("\nrow 43: rolled-back upload sent nothing; a committed one was sent after commit only and profiled once")
 
 
+@pytest.mark.reliability(44)
 def test_row44_repeated_failure_backs_off_then_fails_with_a_visible_reason(start_worker, upload, client, instructor):
     retries = DRILL_CLOCKS["PROFILE_MAX_RETRIES"]
     worker = start_worker(DRILL_DB_ERRORS=99)

@@ -1,4 +1,4 @@
-"""PostgreSQL goes away under a running web server and worker, and comes back (RELIABILITY row 40).
+"""PostgreSQL goes away under a running web server and worker, and comes back (docs/reliability.md row 40).
 
 The machine's PostgreSQL is shared, so it is never stopped: gunicorn and the
 worker reach it through a TCP proxy this test controls (tests/drills/netcut.py),
@@ -91,6 +91,7 @@ def _opener_for(web: WebServer, client, user):
     return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
 
 
+@pytest.mark.reliability(40)
 def test_row40_web_serves_503_during_a_database_outage_and_both_web_and_worker_recover(
     database_proxy, proxied, upload, client, course, instructor
 ):

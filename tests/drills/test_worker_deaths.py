@@ -1,4 +1,4 @@
-"""Workers die, run out of time or memory mid-profile (RELIABILITY rows 36, 37, 41, 42; issue 7's two workers).
+"""Workers die, run out of time or memory mid-profile (docs/reliability.md rows 36, 37, 41, 42; issue 7's two workers).
 
 Every job must end done or failed with a reason: never stuck in running, never
 profiled twice into two results.
@@ -11,7 +11,7 @@ import pytest
 
 from courseproj.celery import app
 from datasets.models import JobStatus, ProfileJob
-from datasets.services import MAX_ATTEMPTS
+from datasets.jobs import MAX_ATTEMPTS
 from tests.drills.conftest import DRILL_CLOCKS, assert_consumes, drill_csv, job_of, progress_state
 from tests.drills.processes import wait_for
 
@@ -30,6 +30,7 @@ def _mid_profile(dataset) -> float:
     return wait_for(lambda: job_of(dataset).progress >= 0.1, timeout=30, what="the job to be mid-profile")
 
 
+@pytest.mark.reliability(36)
 def test_row36_killed_pool_child_is_redelivered_and_the_job_profiled_once(start_worker, upload):
     worker = start_worker(DRILL_SLOW_STEP=0.4)
     dataset = upload(seed=36)
@@ -51,6 +52,7 @@ def test_row36_killed_pool_child_is_redelivered_and_the_job_profiled_once(start_
           f"done {time.monotonic() - killed:.1f} s after the kill; attempts {job.attempts}; outcomes {worker.outcomes()}")
 
 
+@pytest.mark.reliability(36)
 def test_row36_a_job_that_always_kills_its_child_is_failed_after_three_deliveries(start_worker, upload):
     worker = start_worker(DRILL_FAULT="kill_child")
     dataset = upload(seed=361)
@@ -65,6 +67,7 @@ def test_row36_a_job_that_always_kills_its_child_is_failed_after_three_deliverie
     print(f"\nrow 36: a child-killing job failed after {job.attempts} deliveries in {took:.1f} s: {job.error_message}")
 
 
+@pytest.mark.reliability(37)
 def test_row37_killed_worker_job_is_recovered_by_the_sweeper_and_the_page_says_retrying(
     start_worker, upload, client, instructor
 ):
@@ -98,10 +101,11 @@ def test_row37_killed_worker_job_is_recovered_by_the_sweeper_and_the_page_says_r
           f"+ sweep + a full profile); states {sorted({s for _, s in seen})}")
 
 
+@pytest.mark.reliability(19, 41)
 def test_row41_slow_file_hits_the_soft_time_limit_and_the_worker_lives_on(start_worker, course, instructor):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from courseproj.models import Membership
+    from courseproj.courses.models import Membership
     from datasets import services
 
     # A genuinely slow file: 20,000 rows x 20 columns profile in about 15 s here; the limit is 2 s.
@@ -122,6 +126,7 @@ def test_row41_slow_file_hits_the_soft_time_limit_and_the_worker_lives_on(start_
     print(f"\nrow 41: soft limit 2 s; job failed 'too_slow' {took:.1f} s after upload; worker still consumes")
 
 
+@pytest.mark.reliability(19, 42)
 def test_row42_memory_blowup_hits_the_address_space_cap_and_the_worker_lives_on(start_worker, upload):
     worker = start_worker(WORKER_MEMORY_LIMIT_MB=1536, DRILL_FAULT="grab_memory")
     dataset = upload(seed=42)

@@ -11,6 +11,7 @@ from matching import engine
 from matching.engine import first_choice_result, match
 
 
+@pytest.mark.reliability(33)
 def test_nobody_gives_an_empty_but_complete_result():
     result = match({})
     assert result.assignments == {} and result.circles == {} and result.alone == []
@@ -20,6 +21,7 @@ def test_nobody_gives_an_empty_but_complete_result():
     json.dumps(result.to_dict(), allow_nan=False)
 
 
+@pytest.mark.reliability(33)
 def test_a_single_student_is_alone_on_their_first_choice():
     result = match({"ana": ["iris", "wine"]})
     assert result.assignments == {"ana": "iris"}
@@ -28,6 +30,7 @@ def test_a_single_student_is_alone_on_their_first_choice():
     assert result.quality["violations"] == 0
 
 
+@pytest.mark.reliability(33)
 def test_everyone_on_the_same_dataset_forms_one_circle():
     rankings = {f"s{i}": ["iris"] for i in range(7)}
     result = match(rankings)
@@ -44,6 +47,7 @@ def test_a_maximum_leaves_the_rest_unassigned_rather_than_over_full():
     assert result.quality["violations"] == 0
 
 
+@pytest.mark.reliability(33)
 def test_an_odd_class_puts_the_third_student_in_a_circle_of_three():
     result = match({"a": ["iris"], "b": ["iris"], "c": ["iris", "wine"]}, max_size=3)
     assert result.circles == {"iris": ["a", "b", "c"]}

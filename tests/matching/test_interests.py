@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 
-from courseproj.models import Membership
+from courseproj.courses.models import Membership
 from matching import services
 from matching.models import Interest
 from tests import factories
@@ -23,24 +23,25 @@ def three(course):
 def test_student_ranks_three_datasets_in_order(client_for, course, student, three):
     client = client_for(student)
     for d in three:
-        client.post(reverse("interest_change", args=[course.pk, d.pk, "add"]))
+        client.post(reverse("interest_add", args=[course.pk, d.pk]))
     assert _ranked(student, course) == ["Alpha", "Beta", "Gamma"]
 
 
 def test_reorder_and_remove(client_for, course, student, three):
     client = client_for(student)
     for d in three:
-        client.post(reverse("interest_change", args=[course.pk, d.pk, "add"]))
-    client.post(reverse("interest_change", args=[course.pk, three[2].pk, "up"]))
+        client.post(reverse("interest_add", args=[course.pk, d.pk]))
+    client.post(reverse("interest_up", args=[course.pk, three[2].pk]))
     assert _ranked(student, course) == ["Alpha", "Gamma", "Beta"]
-    client.post(reverse("interest_change", args=[course.pk, three[0].pk, "remove"]))
+    client.post(reverse("interest_remove", args=[course.pk, three[0].pk]))
     assert _ranked(student, course) == ["Gamma", "Beta"]
     assert list(Interest.objects.filter(student=student).order_by("rank").values_list("rank", flat=True)) == [1, 2]
 
 
+@pytest.mark.reliability(32)
 def test_double_submit_is_a_friendly_no_op(client_for, course, student, three):
     client = client_for(student)
-    url = reverse("interest_change", args=[course.pk, three[0].pk, "add"])
+    url = reverse("interest_add", args=[course.pk, three[0].pk])
     client.post(url)
     response = client.post(url, follow=True)
     assert "already on your list" in response.content.decode()
@@ -52,7 +53,7 @@ def test_cannot_rank_more_than_k(client_for, course, student, three):
     course.save()
     client = client_for(student)
     for d in three:
-        response = client.post(reverse("interest_change", args=[course.pk, d.pk, "add"]), follow=True)
+        response = client.post(reverse("interest_add", args=[course.pk, d.pk]), follow=True)
     assert "at most 2" in response.content.decode()
     assert _ranked(student, course) == ["Alpha", "Beta"]
 
@@ -60,7 +61,7 @@ def test_cannot_rank_more_than_k(client_for, course, student, three):
 def test_locked_course_refuses_changes(client_for, course, student, three):
     course.interests_locked = True
     course.save()
-    response = client_for(student).post(reverse("interest_change", args=[course.pk, three[0].pk, "add"]), follow=True)
+    response = client_for(student).post(reverse("interest_add", args=[course.pk, three[0].pk]), follow=True)
     assert "locked" in response.content.decode()
     assert not Interest.objects.exists()
 
@@ -98,6 +99,7 @@ def test_student_cannot_open_everyone_page(client_for, course, student):
     assert client_for(student).get(reverse("everyone", args=[course.pk])).status_code == 403
 
 
+@pytest.mark.reliability(32)
 def test_database_refuses_the_same_dataset_twice(course, student, dataset):
     from django.db import IntegrityError, transaction
 
@@ -108,7 +110,7 @@ def test_database_refuses_the_same_dataset_twice(course, student, dataset):
 
 def test_htmx_request_gets_the_fragment(client_for, course, student, dataset):
     response = client_for(student).post(
-        reverse("interest_change", args=[course.pk, dataset.pk, "add"]), HTTP_HX_REQUEST="true"
+        reverse("interest_add", args=[course.pk, dataset.pk]), HTTP_HX_REQUEST="true"
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -117,8 +119,9 @@ def test_htmx_request_gets_the_fragment(client_for, course, student, dataset):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.reliability(32)
 def test_two_tabs_adding_at_once_leave_one_row():
-    """RELIABILITY 32: concurrent requests for the same interest make exactly one row."""
+    """docs/reliability.md row 32: concurrent requests for the same interest make exactly one row."""
     course = factories.CourseFactory()
     dataset = factories.DatasetFactory(course=course)
     student = factories.MembershipFactory(course=course).user

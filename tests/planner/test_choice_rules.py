@@ -3,9 +3,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from courseproj import planner
-from courseproj.models import ChoiceOption, ChoicePick, Membership, Plan, PlanStatus
-from courseproj.planner import PickRule, parse_menu_outline, pick_errors
+from courseproj.planner import services as planner
+from courseproj.courses.models import Membership
+from courseproj.planner.models import ChoiceOption, ChoicePick, Plan, PlanStatus
+from courseproj.planner.services import PickRule, parse_menu_outline, pick_errors
 from tests import factories
 
 TWO_FROM_TWO = PickRule(count=2, distinct_categories=True, has_alternative=True)
@@ -118,9 +119,10 @@ def choose(plan, picked, *, alternative=False, reflections=None):
 
 
 def post_picks(client, plan, picked, track="menu", reflections=None, submit=False):
-    data = {"track": track, **{f"option_{o.pk}": "on" for o in picked}, ("submit" if submit else "save"): ""}
+    data = {"track": track, **{f"option_{o.pk}": "on" for o in picked}}
     data.update({f"reflection_{o.pk}": text for o, text in (reflections or {}).items()})
-    return client.post(reverse("plan_detail", args=[plan.assignment.course_id, plan.pk]), data, follow=True)
+    name = "plan_submit" if submit else "plan_detail"
+    return client.post(reverse(name, args=[plan.assignment.course_id, plan.pk]), data, follow=True)
 
 
 def test_homework9_menu_has_the_seed_categories(homework9):

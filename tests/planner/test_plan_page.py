@@ -1,10 +1,12 @@
 """Assignments, and what a student's plan page shows: dataset, baseline to beat, classmates, milestones, thread."""
 import datetime
+import html
+import re
 
 import pytest
 from django.urls import reverse
 
-from courseproj.models import DEFAULT_PLAN_FIELDS, Plan, PlanComment, ProjectAssignment
+from courseproj.planner.models import DEFAULT_PLAN_FIELDS, ChoiceOption, ChoicePick, Plan, PlanComment, ProjectAssignment
 from tests import factories
 
 BASELINES = [
@@ -205,9 +207,25 @@ def test_the_student_has_a_plan_tab_and_staff_a_dashboard_tab(client_for, course
 
 @pytest.mark.parametrize("name", ["assignments", "assignment_detail", "plan_detail"])
 def test_pages_render_for_staff(client_for, course, instructor, homework9, student, name):
+    """Each staff page shows the assignment and the student's plan, not just a 200."""
     plan = factories.PlanFactory(assignment=homework9, student=student)
+    option = ChoiceOption.objects.filter(category__menu__assignment=homework9).order_by("pk").first()
+    ChoicePick.objects.create(plan=plan, option=option)
     kwargs = {"assignments": [course.pk], "assignment_detail": [course.pk, homework9.pk], "plan_detail": [course.pk, plan.pk]}
-    assert client_for(instructor).get(reverse(name, args=kwargs[name])).status_code == 200
+    response = client_for(instructor).get(reverse(name, args=kwargs[name]))
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert homework9.title in page
+    if name == "assignments":
+        assert reverse("assignment_detail", args=[course.pk, homework9.pk]) in page
+        assert "No project assignment yet" not in page
+    elif name == "assignment_detail":
+        assert "1 plan started" in page and homework9.menu.rule_text in page
+        # The "who picked what" row of the picked option names the student.
+        assert re.search(rf"<th scope=\"row\">{re.escape(option.title)}</th><td>1</td><td>Sam Student</td>", page)
+    else:
+        assert "Sam Student's plan" in page and "My plan" not in page
+        assert option.title in page
 
 
 def test_answers_to_a_removed_field_are_kept_when_the_plan_is_saved(client_for, course, instructor, student, assignment):

@@ -1,4 +1,4 @@
-"""RELIABILITY rows 1–21 on real files: the loader reads what it can, says what it did, refuses the rest."""
+"""docs/reliability.md rows 1–21 on real files: the loader reads what it can, says what it did, refuses the rest."""
 import time
 import zipfile
 
@@ -17,10 +17,12 @@ def _refused(path) -> ProfileError:
     return caught.value
 
 
+@pytest.mark.reliability(1)
 def test_zero_byte_file_is_refused_as_empty(write):  # row 1
     assert _refused(write("empty.csv", b"")).code == "empty_file"
 
 
+@pytest.mark.reliability(2)
 def test_header_only_csv_loads_as_zero_rows_and_the_profiler_refuses_clearly(write):  # row 2
     loaded = load_table(write("header.csv", "a,b,label\n"))
     assert list(loaded.frame.columns) == ["a", "b", "label"] and len(loaded.frame) == 0
@@ -29,6 +31,7 @@ def test_header_only_csv_loads_as_zero_rows_and_the_profiler_refuses_clearly(wri
     assert caught.value.code == "no_rows"
 
 
+@pytest.mark.reliability(5)
 def test_cp1252_file_with_accents_is_decoded_and_the_encoding_reported(write):  # row 5
     text = "name,città,value\nJosé,Zürich,1\nRenée,Málaga,2\nFrançois,Köln,3\n"
     loaded = load_table(write("latin.csv", text, encoding="cp1252"))
@@ -37,17 +40,20 @@ def test_cp1252_file_with_accents_is_decoded_and_the_encoding_reported(write):  
     assert loaded.encoding == "cp1252"
 
 
+@pytest.mark.reliability(6)
 def test_utf16_file_with_bom_is_decoded(write):  # row 6
     loaded = load_table(write("unicode.txt", "a\tb\n1\tx\n2\ty\n", encoding="utf-16"))
     assert loaded.encoding == "utf-16" and loaded.delimiter == "\t"
     assert loaded.frame["b"].tolist() == ["x", "y"]
 
 
+@pytest.mark.reliability(7)
 def test_utf8_bom_does_not_reach_the_column_names(write):  # row 7
     loaded = load_table(write("bom.csv", "\ufeffid,value\n1,2\n"))
     assert list(loaded.frame.columns) == ["id", "value"]
 
 
+@pytest.mark.reliability(8)
 def test_semicolons_with_decimal_commas_are_read_as_numbers_and_reported(write):  # row 8
     loaded = load_table(write("eu.csv", "height;weight;name\n1,75;70,5;Ana\n1,62;55;Bo\n"))
     assert loaded.delimiter == ";"
@@ -57,23 +63,27 @@ def test_semicolons_with_decimal_commas_are_read_as_numbers_and_reported(write):
     assert loaded.facts()["delimiter"] == "semicolon"
 
 
+@pytest.mark.reliability(9)
 def test_single_column_file_stays_one_column(write):  # row 9
     loaded = load_table(write("fruit.csv", "fruit\nbanana\nkumquat\nmuskmelon\nplum\nguava\n"))
     assert list(loaded.frame.columns) == ["fruit"]
     assert loaded.frame["fruit"].tolist() == ["banana", "kumquat", "muskmelon", "plum", "guava"]
 
 
+@pytest.mark.reliability(10)
 def test_ragged_rows_are_skipped_counted_and_numbered(write):  # row 10
     loaded = load_table(write("ragged.csv", "a,b,c\n1,2,3\n4,5\n6,7,8,9\n10,11,12\n"))
     assert loaded.frame["a"].tolist() == [1.0, 10.0]
     assert loaded.ragged_rows == 2 and loaded.ragged_row_numbers == [3, 4]
 
 
+@pytest.mark.reliability(10)
 def test_mostly_ragged_file_is_refused_with_the_field_count(write):
     error = _refused(write("bad.csv", "a,b,c\n" + "1,2\n" * 30 + "1,2,3\n"))
     assert error.code == "ragged_rows" and "3 fields" in error.message
 
 
+@pytest.mark.reliability(11)
 def test_duplicate_and_blank_headers_are_renamed_visibly(write):  # row 11
     loaded = load_table(write("dup.csv", "x,x,,y\n1,2,3,4\n"))
     assert list(loaded.frame.columns) == ["x", "x.1", "column_3", "y"]
@@ -81,6 +91,7 @@ def test_duplicate_and_blank_headers_are_renamed_visibly(write):  # row 11
     assert {"from": "", "to": "column_3"} in loaded.renamed_columns
 
 
+@pytest.mark.reliability(12)
 def test_na_none_and_leading_zeros_are_preserved_exactly(write):  # row 12
     loaded = load_table(write("codes.csv", "id,region,flag\n007,NA,None\n010,EU,yes\n0001,NA,no\n"))
     assert loaded.frame["id"].tolist() == ["007", "010", "0001"]
@@ -94,6 +105,7 @@ def test_missing_markers_in_a_numeric_column_count_as_missing(write):
     assert loaded.missing_markers == {"b": 1}
 
 
+@pytest.mark.reliability(13)
 def test_mixed_type_column_over_300k_rows_stays_text_deterministically(write):  # row 13
     body = "\n".join(str(i) for i in range(300_500)) + "\nunknown\n"
     loaded = load_table(write("mixed.csv", "value\n" + body))
@@ -102,12 +114,14 @@ def test_mixed_type_column_over_300k_rows_stays_text_deterministically(write):  
     assert loaded.mixed_columns == {"value": "unknown"}
 
 
+@pytest.mark.reliability(14)
 def test_nul_and_control_characters_are_stripped_from_cells_and_headers(write):  # row 14
     loaded = load_table(write("nul.csv", b"na\x00me,val\x07ue\nAn\x00na,1\nBo\x1bb,2\n"))
     assert list(loaded.frame.columns) == ["name", "value"]
     assert loaded.frame["name"].tolist() == ["Anna", "Bob"]
 
 
+@pytest.mark.reliability(15)
 def test_twenty_thousand_columns_are_refused_fast(write):  # row 15
     header = ",".join(f"c{i}" for i in range(20_000))
     path = write("wide.csv", header + "\n" + ",".join("1" * 20_000) + "\n")
@@ -116,11 +130,13 @@ def test_twenty_thousand_columns_are_refused_fast(write):  # row 15
     assert time.perf_counter() - started < 5  # a guard against parsing the body, not a benchmark
 
 
+@pytest.mark.reliability(15)
 def test_ten_megabyte_cell_is_refused_fast(write):  # row 15
     path = write("big_cell.csv", "a,b\n1," + "x" * 10_000_000 + "\n")
     assert _refused(path).code == "cell_too_large"
 
 
+@pytest.mark.reliability(15)
 def test_a_cell_over_the_cap_but_within_a_parser_block_is_refused(write):
     path = write("cell.csv", "a,b\n1," + "x" * 200_000 + "\n")
     error = _refused(path)
@@ -143,6 +159,7 @@ def test_xlsx_is_read_with_the_same_conversions_as_csv(tmp_path):
     assert loaded.frame["size"].tolist() == [1.5, 2.0, 3.0]
 
 
+@pytest.mark.reliability(16)
 def test_xlsx_zip_bomb_is_refused_from_the_central_directory_in_under_a_second(tmp_path):  # row 16
     path = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
@@ -158,6 +175,7 @@ def test_xlsx_zip_bomb_is_refused_from_the_central_directory_in_under_a_second(t
     assert time.perf_counter() - started < 1
 
 
+@pytest.mark.reliability(17)
 def test_xlsx_with_entity_expansion_is_refused(tmp_path):  # row 17
     path = _xlsx(tmp_path / "plain.xlsx", [["a", "b"], [1, 2]])
     laughs = (
@@ -174,6 +192,7 @@ def test_xlsx_with_entity_expansion_is_refused(tmp_path):  # row 17
     assert _refused(hostile).code == "bad_format"
 
 
+@pytest.mark.reliability(18)
 def test_xlsx_with_a_macro_project_is_refused(tmp_path):  # row 18
     path = _xlsx(tmp_path / "plain.xlsx", [["a"], [1]])
     with zipfile.ZipFile(path, "a") as archive:
@@ -181,6 +200,7 @@ def test_xlsx_with_a_macro_project_is_refused(tmp_path):  # row 18
     assert "macros" in _refused(path).message
 
 
+@pytest.mark.reliability(19)
 def test_parquet_is_read_with_its_own_types(tmp_path):  # row 19
     path = tmp_path / "table.parquet"
     pq.write_table(pa.table({"code": ["007", "010"], "x": [1, 2], "ok": [True, False]}), path)
@@ -189,12 +209,14 @@ def test_parquet_is_read_with_its_own_types(tmp_path):  # row 19
     assert loaded.frame["x"].tolist() == [1.0, 2.0]
 
 
+@pytest.mark.reliability(19)
 def test_parquet_with_nested_columns_is_refused(tmp_path):  # row 19
     path = tmp_path / "nested.parquet"
     pq.write_table(pa.table({"items": [[1, 2], [3]], "y": ["a", "b"]}), path)
     assert "nested" in _refused(path).message
 
 
+@pytest.mark.reliability(4)
 def test_content_that_does_not_match_the_name_is_refused_when_loading(write):  # rows 4 and 20
     assert _refused(write("image.csv", b"\x89PNG\r\n\x1a\n" + bytes(200))).code == "bad_format"
     assert _refused(write("model.pkl", b"\x80\x04\x95")).code == "bad_format"

@@ -240,6 +240,7 @@ def test_load_facts_become_warnings_and_the_load_key(write):
     assert profile["load"]["delimiter"] == "semicolon" and profile["load"]["ragged_rows_skipped"] == 1
 
 
+@pytest.mark.reliability(11)
 def test_duplicate_names_in_a_frame_are_renamed_visibly():
     frame = _table()
     frame.columns = ["x", "x", "colour", "label"]

@@ -53,7 +53,8 @@ class Command(BaseCommand):
 def worker_command() -> tuple[list[str], dict[str, str]]:
     """The demo's one worker with the beat, quiet so the demo's own lines stay readable."""
     env = {
-        **os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        # One BLAS/OpenMP thread per process is set by courseproj/celery.py, before numpy loads.
+        **os.environ,
         # The demo runs as whoever started it (root in a container); Celery's warning
         # about that would bury the demo's own lines.
         "PYTHONWARNINGS": "ignore:You're running the worker with superuser privileges",

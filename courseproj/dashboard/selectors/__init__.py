@@ -1,0 +1,1 @@
+"""The dashboard's reads: one module per page (overview, student, export)."""
