@@ -1,6 +1,6 @@
 """Benchmark of the matcher against what courses do without it.
 
-For fixed-seed instances (class sizes to a MOOC, Zipf popularity, capacities,
+For fixed-seed instances (class sizes to a MOOC, Zipf popularity, maximum sizes,
 adversarial shapes) it prints, per instance, our buddy rate, the achievable
 rate, mean rank, whether the result is proven optimal, the gap to the bound
 and the median time, beside three ways of assigning without a minimum:
@@ -11,11 +11,19 @@ and the median time, beside three ways of assigning without a minimum:
 - fcfs: first-come-first-served sign-up in a random order, each student taking
   their highest choice with room.
 
-Buddy rates are all measured with the instance's minimum. Then it times the
+Buddy rates are all measured with the instance's minimum; the matcher is timed
+without explanations and the fairness check (see the modes). Then it times the
 dataset similarity for 40 and 200 datasets.
+
+The modes of issue 13 at 30, 300 and 5,000 students (`modes()`), each timed
+whole (solve, placing, Pareto check, explanations): the plain run; a roster
+with 10 % who never ranked, placed; a re-run after publishing with 5 % late
+joiners and 0 or 5 moves; 5 % of students solo by choice; the Pareto check and
+the explanations timed apart.
 
     .venv/bin/python bench/match_bench.py            # everything (a few minutes)
     .venv/bin/python bench/match_bench.py --quick    # up to 5,000 students
+    .venv/bin/python bench/match_bench.py --modes    # only the issue-13 modes
 """
 import argparse
 import statistics
@@ -153,12 +161,13 @@ def run(instance: Instance, runs: int) -> dict:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        result = match(instance.rankings, **instance.options)
+        result = match(instance.rankings, **instance.options, explain=False, fairness=False)
         times.append(time.perf_counter() - started)
     q = result.quality
     preference_only = match(
         instance.rankings, min_size=1, max_size=instance.options.get("max_size"),
         objective=instance.options.get("objective", "rank"), time_limit=instance.options.get("time_limit", 30.0),
+        explain=False, fairness=False,
     )
     return {
         "students": q["students"],
@@ -176,6 +185,67 @@ def run(instance: Instance, runs: int) -> dict:
         "pref_only": evaluate(instance.rankings, preference_only.assignments, minimum),
         "fcfs": evaluate(instance.rankings, first_come_first_served(instance), minimum),
     }
+
+
+def modes(runs: int) -> list[dict]:
+    """Issue 13's modes, timed whole, at 30, 300 and 5,000 students (class-like Zipf lists, maximum 8)."""
+    rows = []
+    for students, datasets in ((30, 40), (300, 150), (5000, 2000)):
+        rankings = zipf_rankings(students, datasets, 5, 0.8, 21)
+        names = sorted(rankings)
+        options = {"max_size": 8}
+        unranked = names[: students // 10]
+        ranked = {s: rankings[s] for s in names[students // 10:]}
+        late = set(names[:: 20])  # 5 %
+        published = match({s: lst for s, lst in rankings.items() if s not in late}, **options,
+                          explain=False, fairness=False).assignments
+        previous = {s: d for s, d in published.items() if d is not None}
+        solo = [s for s in names[1::20] if rankings[s]]
+        cases = [
+            ("plain", rankings, {}),
+            ("plain, no explanations", rankings, {"explain": False}),
+            ("plain, no Pareto check", rankings, {"fairness": False}),
+            ("10% unranked, placed", ranked, {"unranked": unranked, "place_unranked": True}),
+            ("5% late, 0 moves", rankings, {"previous": previous, "max_moves": 0}),
+            ("5% late, 5 moves", rankings, {"previous": previous, "max_moves": 5}),
+            ("5% solo", rankings, {"solo": solo}),
+        ]
+        for label, lists, extra in cases:
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                result = match(lists, **options, **extra)
+                times.append(time.perf_counter() - started)
+            q = result.quality
+            reasons = [e["reason"] for e in result.explanations.values()]
+            rows.append({
+                "students": students, "mode": label, "seconds": statistics.median(times),
+                "solve": q["seconds"], "explain": q["explain_seconds"], "buddy": q["buddy_rate"],
+                "optimal": q["optimal"], "pareto": q["pareto_optimal"], "moved": q["moved"],
+                "placed": q["unranked_placed"], "explained": len(reasons),
+                "not_computed": reasons.count("not_computed"), "violations": q["violations"],
+            })
+    return rows
+
+
+def print_modes(runs: int) -> None:
+    header = (f"{'students':>8} {'mode':<24} | {'median s':>8} {'solve s':>7} {'expl s':>6} | {'buddy':>6} "
+              f"{'opt':>4} {'pareto':>6} {'moved':>5} {'placed':>6} {'explained':>9} {'not comp':>8} {'viol':>4}")
+    print(header)
+    print("-" * len(header))
+    for row in modes(runs):
+        pareto = {True: "yes", False: "no", None: "-"}[row["pareto"]]
+        print(
+            f"{row['students']:>8} {row['mode']:<24} | {row['seconds']:>8.3f} {row['solve']:>7.3f} "
+            f"{row['explain']:>6.3f} | {row['buddy']:>6.1%} {'yes' if row['optimal'] else 'no':>4} {pareto:>6} "
+            f"{row['moved']:>5} {row['placed']:>6} {row['explained']:>9} {row['not_computed']:>8} "
+            f"{row['violations']:>4}",
+            flush=True,
+        )
+    print("median s: the whole match() call (median of the runs); solve s and expl s: the last run's solving and")
+    print("placing, and its Pareto check plus explanations; explained: students not on their first choice, with")
+    print("'not comp' of them left 'not_computed' by the 5 s explanation budget.")
+    print()
 
 
 def similarity_timing(runs: int = 7) -> list[tuple[int, float]]:
@@ -208,7 +278,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="Skip the 100,000-student instances.")
     parser.add_argument("--runs", type=int, default=5, help="Timed runs per instance (3 at 100,000 students).")
+    parser.add_argument("--modes", action="store_true", help="Only the issue-13 modes (unranked, previous, solo).")
     args = parser.parse_args()
+    print_modes(max(1, min(args.runs, 3)))
+    if args.modes:
+        return
 
     def pct(value):
         return "  -  " if value is None else f"{value:5.1%}"

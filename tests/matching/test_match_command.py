@@ -1,4 +1,8 @@
-"""`manage.py match FILE`: reading a Google Form export, the JSON and table output, clear errors."""
+"""`manage.py match FILE`: reading a Google Form export, the JSON and table output, clear errors.
+
+Rules 1-6 of issue 13 (form exports, ids, --roster/--unranked, --previous/--max-moves,
+explanations, the JSON keys and usage errors) are in test_match_issue13.py.
+"""
 import io
 import json
 import subprocess
@@ -47,7 +51,7 @@ FORM = (
 
 
 def test_a_form_export_is_read_with_every_merge_reported():
-    preferences = read_preferences(FORM.encode())
+    preferences = read_preferences(FORM.replace("ana,Wine", "Ana,Wine").encode())
     assert preferences.rankings == {
         "Ana": ["Wine", "Iris"],  # the later row wins
         "bo": ["Iris", "Penguins"],  # trimmed; dataset names matched ignoring case, first spelling kept
@@ -55,10 +59,10 @@ def test_a_form_export_is_read_with_every_merge_reported():
         "Dee": ["Digits", "Penguins"],  # a blank cell moves later choices up
         "Eve": [],
     }
-    notes = "\n".join(preferences.notes)
-    assert "Ana is on rows 2 and 6: row 6 was used." in notes
+    notes = "\n".join(preferences.warnings)
+    assert "Ana is on rows 2 and 6: row 6 was kept (latest timestamp)." in notes
     assert "Row 4 (Cy) lists Digits twice: kept at rank 1." in notes
-    assert "Row 7 has choices but no student name: skipped." in notes
+    assert "Row 7 has choices but no student id: skipped." in notes
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t"])
@@ -93,9 +97,11 @@ def test_without_a_student_header_the_first_column_after_the_timestamp_is_the_st
     assert read_preferences(text.encode()).rankings == {"Ana": ["Iris", "Wine"]}
 
 
-def test_columns_before_the_student_column_are_ignored():
-    text = "Email Address,Student,choice1\nana@example.com,Ana,Iris\n"
-    assert read_preferences(text.encode()).rankings == {"Ana": ["Iris"]}
+def test_an_email_column_is_the_id_wherever_it_is():
+    text = "Student,Email Address,choice1\nAna,ana@example.com,Iris\n"
+    preferences = read_preferences(text.encode())
+    assert preferences.rankings == {"ana@example.com": ["Iris"]}
+    assert "“Student”" in preferences.warnings[0]  # neither a name header nor a choice: ignored, named
 
 
 @pytest.mark.parametrize(
@@ -121,14 +127,16 @@ def test_json_output_has_the_documented_shape(csv_file):
     status, out, err = run(csv_file(FORM), "--json")
     assert status == 0 and err == ""
     data = json.loads(out)
-    assert set(data) == {"assignments", "circles", "alone", "related", "quality", "notes"}
+    assert set(data) == {"assignments", "circles", "quality", "warnings", "unranked", "moved", "explanations"}
     assert data["assignments"]["Eve"] is None and data["quality"]["unassigned"] == ["Eve"]
     assert data["circles"]["Digits"] == ["Cy", "Dee"]
     for key in ["buddy_rate", "achievable_buddy_rate", "mean_rank", "rank_profile", "unassigned",
-                "violations", "optimal", "seconds"]:
+                "violations", "optimal", "seconds", "pareto_optimal"]:
         assert key in data["quality"]
     assert data["quality"]["violations"] == 0 and data["quality"]["optimal"] is True
-    assert len(data["notes"]) == 3
+    assert len(data["warnings"]) == 2  # the row without an id, the repeated dataset
+    assert data["explanations"]["Eve"]["reason"] == "empty_list"
+    assert data["unranked"] == [] and data["moved"] == []
 
 
 def test_options_reach_the_engine(csv_file):
@@ -145,12 +153,12 @@ def test_the_table_shows_circles_quality_and_notes(csv_file):
     assert "Circles (minimum 2, maximum none):" in out
     assert "Without a dataset (empty list, or every choice full): Eve" in out
     assert "Proven optimal" in out and "violations: 0" in out
-    assert "Notes:" in out and "row 6 was used" in out
+    assert "Warnings:" in out and "lists Digits twice" in out
 
 
 def test_a_maximum_below_the_minimum_is_a_result_with_a_warning(csv_file):
     status, out, _ = run(csv_file(FORM), "--max-size", "1")
-    assert status == 0 and "Warning: The maximum (1) is below the minimum (2)" in out
+    assert status == 0 and "- The maximum (1) is below the minimum (2)" in out
 
 
 @pytest.mark.parametrize(
