@@ -4,6 +4,8 @@
     .venv/bin/python bench/profile_bench.py            # all tables (tens of minutes)
     .venv/bin/python bench/profile_bench.py --quick    # the five small built-in tables
     .venv/bin/python bench/profile_bench.py --tables iris synth_10k --repeat 5
+    .venv/bin/python bench/profile_bench.py --tables synth_10k digits wide_752 --anchors skrub lazypredict_5fold
+    .venv/bin/python bench/profile_bench.py --corpus   # real tables against plain scikit-learn
 
 For each table (written as CSV under bench/out/tables/), in the same run:
 
@@ -46,8 +48,10 @@ SEED = 0
 BUILTIN_TABLES = {"iris": "species", "wine": "cultivar", "breast_cancer": "diagnosis", "digits": "digit", "penguins": "species"}
 # name: (rows, columns including the target, classes)
 SYNTHETIC_TABLES = {"synth_10k": (10_000, 22, 2), "synth_100k": (100_000, 50, 3), "synth_1m": (1_000_000, 20, 2)}
+# Like the Parkinson's speech table: 756 rows, 752 measured (fractional) features, binary 75/25 target.
+WIDE_TABLES = {"wide_752": (756, 752)}
 BARS = {"iris": 5, "wine": 5, "breast_cancer": 5, "digits": 5, "penguins": 5,
-        "synth_10k": 10, "synth_100k": 30, "synth_1m": 60}
+        "synth_10k": 10, "synth_100k": 30, "synth_1m": 60, "wide_752": 15}
 PEAK_MEMORY_BAR_MB = 1024
 
 
@@ -93,6 +97,23 @@ def synthetic(rows: int, columns: int, classes: int, seed: int = SEED):
     return frame
 
 
+def wide(rows: int, features: int, seed: int = SEED):
+    """Many correlated measurements with fractional values (nearly all distinct), 30 of them informative."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    latent = rng.normal(size=(rows, 40))
+    mixing = rng.normal(size=(40, features)) / np.sqrt(40)
+    values = latent @ mixing + 0.5 * rng.normal(size=(rows, features))
+    score = latent[:, :6] @ np.array([1.0, -0.8, 0.6, 0.5, -0.4, 0.3]) + rng.normal(scale=1.0, size=rows)
+    frame = pd.DataFrame(np.round(values * rng.uniform(0.01, 1000, size=features), 6),
+                         columns=[f"feature_{i:03d}" for i in range(features)])
+    frame.insert(0, "id", np.repeat(np.arange(rows // 3 + 1), 3)[:rows])  # three recordings per person
+    frame["class"] = (score > np.quantile(score, 0.25)).astype(int)
+    return frame
+
+
 def ensure_table(name: str) -> tuple[Path, str]:
     """Write the table's CSV once (bench/out is git-ignored); return (path, target)."""
     TABLES.mkdir(parents=True, exist_ok=True)
@@ -104,6 +125,10 @@ def ensure_table(name: str) -> tuple[Path, str]:
 
             load_builtin(name).to_csv(path, index=False)
         return path, BUILTIN_TABLES[name]
+    if name in WIDE_TABLES:
+        if not path.exists():
+            wide(*WIDE_TABLES[name]).to_csv(path, index=False)
+        return path, "class"
     if not path.exists():
         rows, columns, classes = SYNTHETIC_TABLES[name]
         synthetic(rows, columns, classes).to_csv(path, index=False)
@@ -224,6 +249,44 @@ def anchor_main(anchor: str, path: str, target: str) -> None:
     print(json.dumps({"best": float(column.max()), "model": str(column.idxmax())}))
 
 
+# --- the corpus of real tables (issue 12) ------------------------------------------
+
+
+def corpus_main() -> None:
+    """Plain scikit-learn (LR / RF / HGB defaults, 5-fold stratified CV) against our profile, per real table.
+
+    Writes the plain numbers to tests/profiling/plain_reference.json, which the
+    corpus test reads (recomputing them there would take minutes).
+    """
+    sys.path.insert(0, str(ROOT))
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    from datasets.profiling import corpus, profile_frame
+
+    reference, rows = {}, []
+    for name in corpus.available():
+        frame, target = corpus.load(name)
+        started = time.perf_counter()
+        plain = corpus.plain_reference(frame, target)
+        plain_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        profile = profile_frame(frame, target=target, time_budget=120)
+        seconds = time.perf_counter() - started
+        best = max((b for b in profile["baselines"] if b["model"] != "Majority class (dummy)"),
+                   key=lambda b: b["balanced_accuracy"])
+        reference[name] = {"plain": {model: round(value, 4) for model, value in plain.items()}}
+        rows.append((name, frame.shape, best, max(plain.values()), max(plain, key=plain.get), seconds, plain_seconds))
+        print(f"{name}: ours {best['balanced_accuracy']:.3f} plain {max(plain.values()):.3f}", flush=True)
+    (ROOT / "tests" / "profiling" / "plain_reference.json").write_text(json.dumps(reference, indent=1, sort_keys=True) + "\n")
+    print()
+    print("| table | rows × columns | ours: best (model) | plain scikit-learn: best (model) | Δ | ours s | plain s |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, shape, best, plain, plain_model, seconds, plain_seconds in rows:
+        print(f"| {name} | {shape[0]:,} × {shape[1]} | {best['balanced_accuracy']:.3f} ({best['model']}) | "
+              f"{plain:.3f} ({plain_model}) | {best['balanced_accuracy'] - plain:+.3f} | {seconds:.1f} | {plain_seconds:.1f} |")
+
+
 # --- report --------------------------------------------------------------------------
 
 
@@ -274,6 +337,17 @@ def print_report(results: dict) -> None:
         if best_anchor is not None:
             checks.append(f"accuracy {ours['best']:.3f} vs {best_anchor:.3f} "
                           f"{'OK' if ours['best'] >= best_anchor - 0.01 else 'BELOW'}")
+        skrub = by_tool.get("skrub", {})
+        if skrub.get("status") == "ok" and skrub.get("best") is not None:
+            checks.append(f"vs skrub: ×{skrub['seconds'] / ours['seconds']:.2f} faster "
+                          f"{'OK' if ours['seconds'] < skrub['seconds'] else 'SLOWER'}, "
+                          f"bal.acc {ours['best']:.3f} vs {skrub['best']:.3f} "
+                          f"{'OK' if ours['best'] >= skrub['best'] else 'BELOW'}")
+        lazy = by_tool.get("lazypredict_5fold", {})
+        if lazy.get("status") in ("ok", "timeout"):
+            ratio = lazy["seconds"] / ours["seconds"]
+            checks.append(f"vs lazypredict 5-fold: {'>' if lazy['status'] == 'timeout' else ''}×{ratio:.1f} "
+                          f"{'OK' if ratio >= 5 else 'UNDER ×5'}")
         if ours.get("sampled_rows"):
             checks.append(f"sampled (smallest model sample {ours['sampled_rows']:,} rows)")
         if ours.get("skipped"):
@@ -292,12 +366,19 @@ def main() -> None:
                         help="take anchor results from the last run's bench/out/profile_bench.json when present")
     parser.add_argument("--app-root", type=lambda p: Path(p).resolve(), default=ROOT,
                         help="the checkout whose manage.py runs ours (default: this one)")
+    parser.add_argument("--anchors", nargs="*", choices=ANCHORS, default=list(ANCHORS),
+                        help="which anchors to run (default: all)")
+    parser.add_argument("--corpus", action="store_true",
+                        help="real tables against plain scikit-learn; rewrites tests/profiling/plain_reference.json")
     parser.add_argument("--anchor", nargs=3, metavar=("NAME", "FILE", "TARGET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.anchor:
         anchor_main(*args.anchor)
         return
-    names = args.tables or (list(BUILTIN_TABLES) if args.quick else [*BUILTIN_TABLES, *SYNTHETIC_TABLES])
+    if args.corpus:
+        corpus_main()
+        return
+    names = args.tables or (list(BUILTIN_TABLES) if args.quick else [*BUILTIN_TABLES, *SYNTHETIC_TABLES, *WIDE_TABLES])
     python = None if args.no_anchors else ensure_anchors_venv()
     saved = OUT / "profile_bench.json"
     previous = json.loads(saved.read_text()) if args.reuse_anchors and saved.exists() else {}
@@ -306,7 +387,7 @@ def main() -> None:
         path, target = ensure_table(name)
         print(f"{name}: ours …", flush=True)
         results[name] = {"ours": run_ours(path, target, args.repeat, timeout=600, app_root=args.app_root)}
-        for anchor in () if python is None else ANCHORS:
+        for anchor in () if python is None else args.anchors:
             if anchor in previous.get(name, {}):
                 results[name][anchor] = {**previous[name][anchor], "reused": True}
                 continue

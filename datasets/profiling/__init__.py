@@ -2,21 +2,32 @@
 
 The worker, the `profile_dataset` command and the tests all call the same
 three functions: `detect_format` on an upload's first bytes, `load_table` on
-the stored file and `profile_frame` on the table.
+the stored file and `profile_frame` on the table; `notebook_write` (in
+datasets.profiling.notebook: it needs nbclient) writes and executes the
+starter notebook of a profile.
+
+The names below are loaded on first use, so a light module of the engine
+(`jsonable`, `csvsafe`) is imported without pandas or scikit-learn.
 """
-from datasets.profiling.errors import ProfileError
-from datasets.profiling.loading import LoadedTable, detect_format, load_table
-from datasets.profiling.profile import DEFAULT_TIME_BUDGET, profile_frame
+import importlib
 
 # Part of the job de-duplication key: bump it when results would change.
-ENGINE_VERSION = "1"
+# 2: issue 12 (types, target checks, new warnings, column details, spreads, log-loss curve, estimator).
+ENGINE_VERSION = "2"
 
-__all__ = [
-    "DEFAULT_TIME_BUDGET",
-    "ENGINE_VERSION",
-    "LoadedTable",
-    "ProfileError",
-    "detect_format",
-    "load_table",
-    "profile_frame",
-]
+_EXPORTS = {
+    "DEFAULT_TIME_BUDGET": "datasets.profiling.profile",
+    "LoadedTable": "datasets.profiling.loading",
+    "ProfileError": "datasets.profiling.errors",
+    "detect_format": "datasets.profiling.loading",
+    "load_table": "datasets.profiling.loading",
+    "profile_frame": "datasets.profiling.profile",
+}
+
+__all__ = ["ENGINE_VERSION", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

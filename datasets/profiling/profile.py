@@ -11,17 +11,33 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from datasets.profiling import baselines as bl
-from datasets.profiling.columns import ColumnFacts, choose_target, column_facts, target_labels
+from datasets.profiling.columns import (
+    ColumnFacts,
+    choose_target,
+    column_facts,
+    numeric_values,
+    single_class_error,
+    target_labels,
+)
 from datasets.profiling.errors import ProfileError
+from datasets.profiling.checks import (
+    USED_KINDS,
+    WEIGHTING_RATIO,
+    class_warnings,
+    column_warnings,
+    duplicate_warning,
+    load_warnings,
+    memory_warning,
+    missing_warnings,
+    score_warnings,
+    warning,
+)
+from datasets.profiling.column_report import column_details
+from datasets.profiling.jsonable import plain_json
 from datasets.profiling.loading import LoadedTable, clean_names
+from datasets.profiling.parallel import run_baselines
 
 DEFAULT_TIME_BUDGET = 20.0
-# The course's rule of thumb: fewer than 30 examples of a class is too few.
-SMALL_CLASS = 30
-# Majority / minority class size from which accuracy misleads (80/20 and worse).
-HEAVY_IMBALANCE_RATIO = 4.0
-# From this ratio on (60/40 and worse) class-weighted baselines are fitted.
-WEIGHTING_RATIO = 1.5
 # A single column that predicts the target this well (balanced accuracy) gives it away.
 LEAK_SCORE = 0.99
 LEAK_BINS = 32
@@ -30,16 +46,18 @@ MIN_ROWS = 10
 CURVE_ALLOWANCE = 2.0
 # Every class keeps at least this many rows in a model's sample.
 MIN_SAMPLE_PER_CLASS = 10
-# A pandas copy of the table above this size strains a notebook (pandas copies a lot).
-NOTEBOOK_BYTES = 1024**3
 # HistGradientBoosting's native categories need codes below 255.
 MAX_CATEGORY_CODES = 254
-MESSAGES_PER_CODE = 10
-USED_KINDS = ("numeric", "categorical", "datetime")
 DROP_REASONS = {
     "identifier": "an identifier",
     "constant": "constant",
     "text": "free text",
+}
+# Why a column was left out of the models, for the columns table (with the column's own numbers).
+DROP_EXPLANATIONS = {
+    "identifier": "an identifier ({why}): it names the row, it does not measure anything",
+    "constant": "constant ({why}): it cannot tell the classes apart",
+    "text": "free text: the quick baselines do not read words",
 }
 
 
@@ -81,7 +99,7 @@ def _profile(frame, target, step, load_info, deadline) -> dict:
     if len(frame) == 0:
         raise ProfileError("no_rows", "The table has column names but no data rows, so there is nothing to profile.")
     facts = {name: column_facts(frame[name]) for name in frame.columns}
-    target, proposed = choose_target(frame, facts, target)
+    target, proposed, reason = choose_target(frame, facts, target)
 
     step(0.08, "summary")
     labels = target_labels(frame[target])
@@ -92,31 +110,33 @@ def _profile(frame, target, step, load_info, deadline) -> dict:
             f"Only {keep.sum()} rows have a value in “{target}”; at least {MIN_ROWS} are needed for any score.",
         )
     result = _summary(frame, facts, target, proposed, labels[keep])
-    warnings = result["warnings"] = _load_warnings(load_info, renamed)
+    result["target_reason"] = reason
+    warnings = result["warnings"] = load_warnings(load_info, renamed, facts)
     if load_info is not None:
         result["load"] = load_info.facts()
     if not keep.all():
-        warnings.append(_warning(
+        warnings.append(warning(
             "missing_target",
             f"{len(frame) - keep.sum():,} rows have no value in the target “{target}” and were left out.",
             target,
         ))
     classes = result["classes"]
     if len(classes) < 2:
-        warnings.append(_warning(
-            "single_class",
-            f"Every row has the same value in “{target}” ({next(iter(classes))}), so there is nothing to classify.",
-            target,
-        ))
-        return result
-    warnings.extend(_class_warnings(classes, target))
-    warnings.extend(_column_warnings(facts, target))
-    warnings.extend(_memory_warning(frame))
+        raise single_class_error(target, next(iter(classes)))
+    warnings.extend(class_warnings(classes, target))
+    warnings.extend(column_warnings(facts, target))
+    warnings.extend(missing_warnings(frame, facts, target))
+    warnings.extend(duplicate_warning(frame))
+    warnings.extend(memory_warning(frame))
 
     design, features = _features(frame, facts, target, labels, keep, list(classes), warnings)
     result["features"] = features
+    result["column_details"] = column_details(frame, facts, target, features, design)
+    py = np.array(list(classes.values()), dtype=float) / sum(classes.values())
+    result["target_entropy"] = float(-(py * np.log2(py)).sum())
     step(0.12, "baselines")
     result.update(_baselines(design, classes, features, warnings, step, deadline))
+    warnings.extend(score_warnings(result))
     return result
 
 
@@ -133,6 +153,7 @@ def _summary(frame: pd.DataFrame, facts: dict[str, ColumnFacts], target: str, pr
         # order of an object's keys, so the dicts below cannot carry it.
         "column_names": [str(name) for name in frame.columns],
         "column_types": {name: facts[name].kind for name in frame.columns},
+        "majority_accuracy": max(classes.values()) / max(1, sum(classes.values())),
         "missing": {name: facts[name].missing for name in frame.columns},
         "cardinality": {name: facts[name].distinct for name in frame.columns},
         "numeric_summary": _numeric_summary(frame, facts),
@@ -145,6 +166,7 @@ def _summary(frame: pd.DataFrame, facts: dict[str, ColumnFacts], target: str, pr
         "sampled_rows": None,
         "cv_folds": None,
         "features": None,
+        "column_details": None,
     }
 
 
@@ -154,14 +176,12 @@ def _features(frame, facts, target, labels, keep, class_names, warnings) -> tupl
     The rows are put in a fixed stratified random order first, so that any
     prefix of the matrix (a model's row cap) is a stratified sample.
     """
-    y_all = pd.Categorical(labels[keep], categories=class_names).codes.astype(np.int64)
-    sample = stratified_order(y_all, len(class_names))[: bl.MAX_MODEL_ROWS]
-    rows = frame.iloc[np.flatnonzero(keep)[sample]]
+    rows, y, rank = model_rows(frame, labels, keep, class_names)
     used = [name for name in frame.columns if name != target and facts[name].kind in USED_KINDS]
-    design = _design(rows, used, facts, y_all[sample])
+    design = _design(rows, used, facts, y, rank)
     leaks = _leaks(design, len(class_names))
     for name, value in leaks.items():
-        warnings.append(_warning(
+        warnings.append(warning(
             "target_leak",
             f"“{name}” alone predicts “{target}” with a balanced accuracy of {value:.2f}: it probably "
             "gives the answer away, so the baselines leave it out.",
@@ -169,15 +189,40 @@ def _features(frame, facts, target, labels, keep, class_names, warnings) -> tupl
         ))
     if leaks:
         used = [name for name in used if name not in leaks]
-        design = _design(rows, used, facts, y_all[sample])
+        design = _design(rows, used, facts, y, rank)
     if not used:
-        warnings.append(_warning("no_features", "No column is usable as a feature, so only the dummy model was fitted.", None))
+        warnings.append(warning("no_features", "No column is usable as a feature, so only the dummy model was fitted.", None))
     dropped = {
         name: "target leak" if name in leaks else DROP_REASONS.get(facts[name].kind, facts[name].kind)
         for name in frame.columns
         if name != target and name not in used
     }
-    return design, {"used": used, "dropped": dropped}
+    reasons = {
+        name: (f"leaks the target: alone it predicts “{target}” with a balanced accuracy of {leaks[name]:.2f}"
+               if name in leaks else DROP_EXPLANATIONS.get(facts[name].kind, facts[name].kind).format(why=facts[name].why))
+        for name in dropped
+    }
+    matrix = {
+        "numbers": [name for name in design.names[: design.n_numeric] if facts[name].kind == "numeric"],
+        "dates": [name for name in design.names[: design.n_numeric] if facts[name].kind == "datetime"],
+        "categories": list(design.names[design.n_numeric:]),
+        "small_integers": [design.names[i] for i in design.small_integers],
+    }
+    return design, {"used": used, "dropped": dropped, "reasons": reasons, "matrix": matrix}
+
+
+def model_rows(frame: pd.DataFrame, labels: pd.Series, keep: np.ndarray, class_names: list[str]):
+    """(rows the models may see in the file's order, their class codes, their rank in the stratified order).
+
+    Up to MAX_MODEL_ROWS rows with a target: a larger table keeps the
+    stratified sample that comes first in `stratified_order`.
+    """
+    y_all = pd.Categorical(labels[keep], categories=class_names).codes.astype(np.int64)
+    order = stratified_order(y_all, len(class_names))
+    rank_all = np.empty(len(order), dtype=np.int64)
+    rank_all[order] = np.arange(len(order))
+    sample = np.sort(order[: bl.MAX_MODEL_ROWS])
+    return frame.iloc[np.flatnonzero(keep)[sample]], y_all[sample], rank_all[sample]
 
 
 def _baselines(design, classes, features, warnings, step, deadline) -> dict:
@@ -185,16 +230,19 @@ def _baselines(design, classes, features, warnings, step, deadline) -> dict:
     class_names = list(classes)
     counts = np.bincount(design.y, minlength=len(class_names))
     weighted = counts.max() / max(1, counts.min()) >= WEIGHTING_RATIO
-    outcomes, skipped, failed = _run_baselines(design, len(class_names), weighted, bool(features["used"]), step, deadline)
+    outcomes, skipped, failed = run_baselines(design, len(class_names), weighted, bool(features["used"]), step, deadline)
     if failed:
-        warnings.append(_warning("model_failed", f"Some baselines could not be fitted: {'; '.join(failed)}.", None))
+        warnings.append(warning("model_failed", f"Some baselines could not be fitted: {'; '.join(failed)}.", None))
     if skipped:
-        warnings.append(_warning("time_budget", f"Skipped to stay within the time budget: {', '.join(skipped)}.", None))
+        warnings.append(warning("time_budget", f"Skipped to stay within the time budget: {', '.join(skipped)}.", None))
     n_rows = sum(classes.values())
     sampled = _sample_warning(outcomes, n_rows)
     if sampled:
         warnings.append(sampled)
-    scored = [outcome for outcome in outcomes if outcome.name != bl.MODELS[0].name] or outcomes
+    if not outcomes:  # every model failed on this data (e.g. classes too small to split): no scores
+        return {"baselines": [], "cv_folds": None, "best_model": None, "baseline_to_beat": None,
+                "confusion_matrix": None, "learning_curve": None, "sampled_rows": None}
+    scored = [outcome for outcome in outcomes if outcome.name != bl.DUMMY] or outcomes
     best = max(scored, key=lambda outcome: outcome.scores["balanced_accuracy"])
     step(0.9, "learning curve")
     curve_outcome = _curve_model(scored, best, deadline)
@@ -207,7 +255,14 @@ def _baselines(design, classes, features, warnings, step, deadline) -> dict:
         "sampled_rows": min(outcome.rows for outcome in outcomes) if sampled else None,
         "cv_folds": max(outcome.folds for outcome in outcomes),
         "best_model": best.name,
-        "baseline_to_beat": {"model": best.name, "metric": "balanced_accuracy", "value": best.scores["balanced_accuracy"]},
+        "baseline_to_beat": {
+            "model": best.name, "metric": "balanced_accuracy", "value": best.scores["balanced_accuracy"],
+            "std": best.spread.get("balanced_accuracy"), "log_loss": best.scores["log_loss"],
+            "rows": best.rows, "folds": best.folds, "planned_folds": best.planned_folds or best.folds,
+            "class_weighted": best.weighted, "seed": bl.SEED,
+            # The model as scikit-learn source, for the starter notebook (a few hundred characters).
+            "estimator": bl.estimator_source(next(spec for spec in bl.MODELS if spec.name == best.name), design, best.weighted),
+        },
         "confusion_matrix": {"labels": class_names, "matrix": bl.confusion(best, design.y, len(class_names))},
         "learning_curve": curve,
     }
@@ -253,8 +308,9 @@ def stratified_order(y: np.ndarray, n_classes: int) -> np.ndarray:
     return np.argsort(key, kind="stable")
 
 
-def _design(frame: pd.DataFrame, used: list[str], facts: dict[str, ColumnFacts], y: np.ndarray) -> bl.Design:
-    """Numbers (dates as days) first, then categories as codes by frequency (rare ones pooled)."""
+def _design(frame: pd.DataFrame, used: list[str], facts: dict[str, ColumnFacts], y: np.ndarray,
+            rank: np.ndarray | None = None) -> bl.Design:
+    """Numbers (dates as days) first, then categories as codes by frequency (ties by text; rare ones pooled)."""
     numeric = [name for name in used if facts[name].kind != "categorical"]
     categorical = [name for name in used if facts[name].kind == "categorical"]
     columns = []
@@ -265,16 +321,23 @@ def _design(frame: pd.DataFrame, used: list[str], facts: dict[str, ColumnFacts],
             days = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64) / 86_400e9
             columns.append(np.where(stamps.isna().to_numpy(), np.nan, days))
         else:
-            columns.append(series.to_numpy(dtype=np.float64, na_value=np.nan))
+            columns.append(numeric_values(series, facts[name]))
     for name in categorical:
         series = frame[name].astype(object).where(frame[name].notna(), None)
-        top = series.value_counts().index[:MAX_CATEGORY_CODES]
+        top = category_order(series)[:MAX_CATEGORY_CODES]
         codes = pd.Categorical(series, categories=top).codes.astype(np.float64)
         codes[codes < 0] = MAX_CATEGORY_CODES
         codes[series.isna().to_numpy()] = np.nan
         columns.append(codes)
     X = np.column_stack(columns) if columns else np.zeros((len(frame), 0))
-    return bl.Design(X, y, tuple(numeric + categorical), len(numeric), len(categorical))
+    small = tuple(index for index, name in enumerate(numeric) if facts[name].small_integer)
+    return bl.Design(X, y, tuple(numeric + categorical), len(numeric), len(categorical), rank, small)
+
+
+def category_order(series: pd.Series) -> list:
+    """Categories by frequency, most common first; ties in the order of their text (as the notebook does)."""
+    counts = series.value_counts()
+    return sorted(counts.index, key=lambda value: (-counts[value], str(value)))
 
 
 def _leaks(design: bl.Design, n_classes: int) -> dict[str, float]:
@@ -312,134 +375,16 @@ def _leaks(design: bl.Design, n_classes: int) -> dict[str, float]:
     return leaks
 
 
-def _warning(code: str, message: str, column: str | None) -> dict:
-    return {"code": code, "message": message, "column": column}
-
-
-def _load_warnings(load_info: LoadedTable | None, renamed: list[dict]) -> list[dict]:
-    """What reading the file did, as warnings: nothing a student should be surprised by later."""
-    warnings = []
-    renamed = (load_info.renamed_columns if load_info else []) + renamed
-    if renamed:
-        pairs = ", ".join(f"“{item['from']}” → “{item['to']}”" for item in renamed[:MESSAGES_PER_CODE])
-        warnings.append(_warning("renamed_columns", f"Duplicate or blank column names were renamed: {pairs}.", None))
-    if load_info is None:
-        return warnings
-    if load_info.encoding and load_info.encoding not in ("utf-8", "utf-8-sig", "ascii"):
-        warnings.append(_warning(
-            "encoding_detected", f"The file is not UTF-8; it was read as {load_info.encoding}.", None
-        ))
-    if load_info.ragged_rows:
-        lines = load_info.ragged_row_numbers[:5]
-        where = f" (lines {', '.join(str(n) for n in lines)}{', …' if load_info.ragged_rows > len(lines) else ''})" if lines else ""
-        warnings.append(_warning(
-            "ragged_rows",
-            f"{load_info.ragged_rows:,} rows had a different number of fields than the header{where} and were skipped.",
-            None,
-        ))
-    for name in load_info.decimal_comma_columns[:MESSAGES_PER_CODE]:
-        warnings.append(_warning("decimal_comma", f"“{name}” uses decimal commas (like 3,14); it was read as numbers.", name))
-    for name, example in list(load_info.mixed_columns.items())[:MESSAGES_PER_CODE]:
-        warnings.append(_warning(
-            "mixed_types",
-            f"“{name}” is mostly numbers but also holds text (e.g. “{example}”), so the whole column was kept as text.",
-            name,
-        ))
-    return warnings
-
-
-def _class_warnings(classes: dict[str, int], target: str) -> list[dict]:
-    warnings = []
-    small = [(label, count) for label, count in classes.items() if count < SMALL_CLASS]
-    for label, count in small[:MESSAGES_PER_CODE]:
-        warnings.append(_warning(
-            "small_class",
-            f"Class “{label}” has only {count} example{'s' if count != 1 else ''} (fewer than {SMALL_CLASS}).",
-            target,
-        ))
-    if len(small) > MESSAGES_PER_CODE:
-        warnings.append(_warning(
-            "small_class", f"…and {len(small) - MESSAGES_PER_CODE} more classes have fewer than {SMALL_CLASS} examples.", target
-        ))
-    largest, smallest = max(classes.items(), key=lambda item: item[1]), min(classes.items(), key=lambda item: item[1])
-    if largest[1] >= HEAVY_IMBALANCE_RATIO * smallest[1]:
-        share = largest[1] / sum(classes.values())
-        warnings.append(_warning(
-            "heavy_imbalance",
-            f"The classes are heavily imbalanced: “{largest[0]}” has {largest[1]:,} examples ({share:.0%}), "
-            f"“{smallest[0]}” only {smallest[1]:,}.",
-            target,
-        ))
-    return warnings
-
-
-def _column_warnings(facts: dict[str, ColumnFacts], target: str) -> list[dict]:
-    messages = {
-        "identifier": ("identifier_column", "“{}” looks like an identifier (a different value for almost every row); "
-                       "the baselines leave it out."),
-        "constant": ("constant_column", "“{}” has a single value (or none); the baselines leave it out."),
-        "text": ("text_column", "“{}” holds free text, which the quick baselines do not use."),
-    }
-    warnings = []
-    for name, fact in facts.items():
-        if name != target and fact.kind in messages:
-            code, template = messages[fact.kind]
-            warnings.append(_warning(code, template.format(name), name))
-    return warnings
-
-
-def _memory_warning(frame: pd.DataFrame) -> list[dict]:
-    """Estimate the table's size in pandas from the dtypes and a sample of the text cells."""
-    sample = frame.iloc[:: max(1, len(frame) // 1000)]
-    per_row = sample.memory_usage(deep=True, index=False).sum() / max(1, len(sample))
-    estimate = per_row * len(frame)
-    if estimate <= NOTEBOOK_BYTES:
-        return []
-    return [_warning(
-        "too_large_for_memory",
-        f"Loaded in pandas this table takes about {estimate / 1024**3:.1f} GB; a notebook may run out of memory "
-        "once the data is copied a few times.",
-        None,
-    )]
-
-
 def _numeric_summary(frame: pd.DataFrame, facts: dict[str, ColumnFacts]) -> dict:
     summary = {}
     for name, fact in facts.items():
         if fact.kind == "numeric" and fact.missing < len(frame):
-            values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            values = numeric_values(frame[name], fact)
             summary[name] = {
                 "min": np.nanmin(values), "max": np.nanmax(values),
                 "mean": np.nanmean(values), "std": np.nanstd(values),
             }
     return summary
-
-
-def _run_baselines(design, n_classes, weighted, has_features, step, deadline):
-    """Every model in order (cheap first), each on its own row cap; skipped when out of time."""
-    specs = bl.MODELS if has_features else bl.MODELS[:1]
-    outcomes, skipped, failed = [], [], []
-    for index, spec in enumerate(specs):
-        step(0.12 + 0.75 * index / len(specs), f"fitting {spec.name}")
-        if time.perf_counter() > deadline and outcomes:
-            skipped.append(spec.name)
-            continue
-        rows = spec.rows(design)
-        try:
-            # The dummy always runs (it is instant): every profile has a floor to compare with.
-            outcome = bl.run_model(
-                spec, design, rows, n_classes, weighted=weighted and spec.weighted_when_imbalanced,
-                deadline=deadline if index else float("inf"),
-            )
-        except (ValueError, ArithmeticError, MemoryError) as error:
-            # One baseline failing on odd data must not cost the student the whole profile.
-            failed.append(f"{spec.name} ({error})")
-            continue
-        if outcome is None:
-            skipped.append(spec.name)
-        else:
-            outcomes.append(outcome)
-    return outcomes, skipped, failed
 
 
 def _sample_warning(outcomes: list[bl.Outcome], n_rows: int) -> dict | None:
@@ -453,7 +398,7 @@ def _sample_warning(outcomes: list[bl.Outcome], n_rows: int) -> dict | None:
         f"{', '.join(names)} on {'all ' if rows >= n_rows else ''}{rows:,} rows"
         for rows, names in sorted(by_size.items())
     ]
-    return _warning(
+    return warning(
         "sampled",
         "To stay fast, models were trained on stratified random samples: " + "; ".join(parts)
         + f". The summary uses all {n_rows:,} rows.",
@@ -478,18 +423,3 @@ def _curve_model(scored: list[bl.Outcome], best: bl.Outcome, deadline: float) ->
     return None
 
 
-def plain_json(value):
-    """Numbers as plain finite floats or ints (NaN and Infinity become None), keys as text."""
-    if isinstance(value, dict):
-        return {str(key): plain_json(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain_json(item) for item in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return round(float(value), 6) if np.isfinite(value) else None
-    if value is None or isinstance(value, str):
-        return value
-    return str(value)

@@ -20,7 +20,7 @@ def penguins_csv(tmp_path_factory):
 
 
 def test_json_output_is_one_object_with_the_documented_keys(penguins_csv, capsys):
-    call_command("profile_dataset", str(penguins_csv), "--json", "--time-budget", "10")
+    call_command("profile_dataset", str(penguins_csv), "--json", "--time-budget", "120")
     profile = json.loads(capsys.readouterr().out)
     assert profile["target"] == "species" and profile["target_proposed"] is True
     assert profile["rows"] == 344 and profile["task"] == "multiclass"
@@ -58,6 +58,21 @@ def test_unknown_target_is_an_error_not_a_traceback(penguins_csv, capsys):
     with pytest.raises(SystemExit):
         call_command("profile_dataset", str(penguins_csv), "--target", "wingspan")
     assert capsys.readouterr().err.startswith("error: “wingspan” is not a column")
+
+
+def test_unknown_target_in_json_says_did_you_mean(penguins_csv, capsys):
+    with pytest.raises(SystemExit):
+        call_command("profile_dataset", str(penguins_csv), "--target", " Species", "--json")
+    captured = capsys.readouterr()
+    error = json.loads(captured.out)["error"]
+    assert error["code"] == "unknown_target" and error["suggestions"] == ["species"]
+    assert "island" in error["columns"] and "Did you mean “species”?" in error["message"]
+    assert "Did you mean “species”?" in captured.err
+
+
+def test_text_output_says_why_the_target_was_proposed(penguins_csv, capsys):
+    call_command("profile_dataset", str(penguins_csv), "--time-budget", "10")
+    assert "target: species (proposed: its name “species” is a usual name" in capsys.readouterr().out
 
 
 def test_the_real_process_exits_1_with_no_traceback(tmp_path):

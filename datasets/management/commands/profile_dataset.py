@@ -14,9 +14,14 @@ class Command(BaseCommand):
         parser.add_argument("--target", default=None, help="The column to predict (default: proposed by the profiler).")
         parser.add_argument("--time-budget", type=float, default=None, help="Seconds for the baselines (default 20).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object instead of a text summary.")
+        parser.add_argument("--notebook", type=Path, default=None, metavar="OUT.ipynb",
+                            help="Also write the executed starter notebook there, with a copy of the data file beside it.")
+        parser.add_argument("--notebook-timeout", type=float, default=None,
+                            help="Seconds a notebook cell may run (default 300).")
 
     def handle(self, *args, **options):
         from datasets.profiling import DEFAULT_TIME_BUDGET, ProfileError, load_table, profile_frame
+        from datasets.profiling.notebook import DEFAULT_TIMEOUT, notebook_write
 
         path: Path = options["file"]
         try:
@@ -29,9 +34,13 @@ class Command(BaseCommand):
                 load_info=loaded,
                 time_budget=options["time_budget"] or DEFAULT_TIME_BUDGET,
             )
+            if options["notebook"] is not None:
+                profile["notebook"] = notebook_write(
+                    profile, path, options["notebook"], timeout=options["notebook_timeout"] or DEFAULT_TIMEOUT
+                )
         except ProfileError as error:
             if options["json"]:
-                self.stdout.write(json.dumps({"error": {"code": error.code, "message": error.message}}))
+                self.stdout.write(json.dumps({"error": error.as_dict()}, ensure_ascii=False))
             # CommandError prints "CommandError: …"; the contract is one "error:" line and exit 1.
             self.stderr.write(f"error: {error.message}", ending="\n")
             sys.exit(1)
@@ -47,7 +56,8 @@ def summary_text(profile: dict) -> str:
     lines = [
         f"{profile['rows']:,} rows × {profile['columns']} columns"
         + (f"  (read as {load['format']}, {load.get('encoding') or 'binary'}, delimiter {load.get('delimiter')})" if load else ""),
-        f"target: {profile['target']}{' (proposed)' if profile.get('target_proposed') else ''}  task: {profile['task']}",
+        f"target: {profile['target']}{' (proposed: ' + profile['target_reason'] + ')' if profile.get('target_proposed') else ''}"
+        f"  task: {profile['task']}",
         "classes: " + ", ".join(f"{label} {count:,}" for label, count in profile["classes"].items()),
         "columns: " + ", ".join(f"{name} ({kind})" for name, kind in profile["column_types"].items()),
     ]
@@ -62,5 +72,10 @@ def summary_text(profile: dict) -> str:
             text = " ".join(f"{value:9.3f}" if value is not None else f"{'—':>9}" for value in cells)
             lines.append(f"  {b['model']:<30} {text} {b['fit_seconds']:7.2f} {b['rows']:8,}")
         lines.append(f"best model: {profile['best_model']}")
+    notebook = profile.get("notebook")
+    if notebook:
+        lines.append(f"notebook: {notebook['path']} (executed, baseline balanced accuracy "
+                     f"{notebook['baseline_balanced_accuracy']:.3f}"
+                     f"{'' if notebook.get('matches_profile') else ' — differs from the profile'})")
     lines.append(f"took {profile['seconds']:.1f} s")
     return "\n".join(lines)
