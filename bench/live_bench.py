@@ -13,13 +13,18 @@ against a fresh database `courseproj_bench`:
 3. Reference in the same run: the same poll without the ETag (a full board
    render every time), so the poll's cost is read as a ratio.
 4. Load phase: N students each pick and re-pick 3–5 times at random moments
-   within S seconds (and, with --phone-polls, poll their own page every 2 s
-   like the phone page does) while the projector polls.
+   within S seconds while the projector polls and, with --phones M, M phones
+   (logged-in students, the N pickers among them) poll their ranking page
+   every 2 s exactly as the page does (X-Live, If-None-Match: a 304 while
+   nothing changed). The web processes' CPU (gunicorn's master and workers,
+   from /proc) is reported as a share of the machine, next to the machine's
+   own busy share and the bench client's.
 5. Audit: every student's final list in the database equals the list the
    client saw confirmed, and the final board's counts equal the database's.
 
-Usage: .venv/bin/python bench/live_bench.py [--students 300] [--seconds 60] [--picks 120] [--workers 4] [--phone-polls]
-Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (see RECIPES).
+Usage: .venv/bin/python bench/live_bench.py [--students 300] [--phones 1000] [--seconds 60] [--picks 120] [--workers 4]
+Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (see RECIPES). Loopback only;
+every client stops when the phase's time is up (phones: at most seconds / 2 polls each).
 """
 import argparse
 import http.client
@@ -39,7 +44,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "courseproj_bench"
 PG = "postgres://postgres@127.0.0.1:5432"
 POLL_SECONDS = 0.5
-TILE = re.compile(r'<p class="tile__title">(.*?)</p>.*?<p class="tile__count">(\d+)<.*?</p>\s*(?:<p class="tile__names">(.*?)</p>)?', re.S)
+# A tile of the board: its title, the names (or the one lonely student) and the count.
+TILE = re.compile(r'<li class="tile[^"]*"[^>]*>(.*?)</li>', re.S)
+TILE_TITLE = re.compile(r'<p class="tile__title">(.*?)</p>', re.S)
+TILE_COUNT = re.compile(r'<p class="tile__count">(\d+)')
+TILE_NAMES = re.compile(r'<span class="tile__(?:name|who)">(.*?)</span>')
+PHONE_POLL_SECONDS = 2.0
 
 
 def pct(values: list[float], q: float) -> float:
@@ -47,6 +57,26 @@ def pct(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """CPU time (user + system) of a process and its direct children (gunicorn's workers), from /proc."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that just ended
+        if int(stat.parent.name) == root_pid or int(fields[1]) == root_pid:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"), sum(ticks) / os.sysconf("SC_CLK_TCK")
 
 
 def fmt_ms(values: list[float]) -> str:
@@ -91,6 +121,7 @@ class Student:
     session: str
     csrf: str
     confirmed: list[int] = field(default_factory=list)
+    etag: str | None = None  # of the ranking page this student's phone loaded
 
 
 def seed(env: dict[str, str], students: int) -> tuple[int, str, dict[int, str], list[Student]]:
@@ -131,7 +162,7 @@ def start_server(env: dict[str, str], port: int, workers: int, threads: int = 1)
          "--threads", str(threads), "--log-level", "warning"],
         cwd=ROOT, env=env,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a busy shared machine boots four workers slowly
     while time.monotonic() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -202,11 +233,14 @@ class Projector:
                 etag = headers.get("ETag")
                 now = time.perf_counter()
                 self.board = {}
-                for title, count, names in TILE.findall(body.decode()):
-                    people = {n.strip() for n in (names or "").split(",") if n.strip()}
-                    self.board[title] = (int(count), people)
+                for tile in TILE.findall(body.decode()):
+                    title, count = TILE_TITLE.search(tile), TILE_COUNT.search(tile)
+                    if not (title and count):
+                        continue
+                    people = set(TILE_NAMES.findall(tile))
+                    self.board[title.group(1)] = (int(count.group(1)), people)
                     for name in people:
-                        self.seen_at.setdefault((title, name), now)
+                        self.seen_at.setdefault((title.group(1), name), now)
             self.stop.wait(max(0.0, POLL_SECONDS - (time.perf_counter() - started)))
 
 
@@ -263,7 +297,24 @@ def poll_reference(port: int, token: str, rounds: int = 200) -> tuple[list[float
     return cheap, full
 
 
-def load_phase(port, course, token, datasets, students, seconds, phone_polls):
+def phones_load_their_page(port: int, course: int, phones: list[Student], concurrency: int = 8) -> int:
+    """Each phone opens its ranking page once, as students do when they join (not timed): the page's
+    ETag is where its polling starts. A few at a time, as a class trickles in. Returns failures."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def load(student: Student) -> bool:
+        try:
+            status, headers, _, _ = Client(port, student).request("GET", f"/c/{course}/interests/")
+        except OSError:
+            return False
+        student.etag = headers.get("ETag")
+        return status == 200
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        return sum(not ok for ok in pool.map(load, phones))
+
+
+def load_phase(port, course, token, datasets, students, seconds, phones, server_pid):
     projector = Projector(Client(port), f"/display/{token}/board/")
     projector_thread = threading.Thread(target=projector.run, daemon=True)
     ids = list(datasets)
@@ -281,7 +332,7 @@ def load_phase(port, course, token, datasets, students, seconds, phone_polls):
         begin = time.perf_counter()
         for moment in moments:
             while time.perf_counter() - begin < moment:
-                time.sleep(min(0.05, moment - (time.perf_counter() - begin)))
+                time.sleep(max(0.0, min(0.05, moment - (time.perf_counter() - begin))))
             if len(student.confirmed) < 3 and (not student.confirmed or rng.random() < 0.7):
                 dataset, action = rng.choice([d for d in ids if d not in student.confirmed]), "add"
             else:
@@ -310,9 +361,10 @@ def load_phase(port, course, token, datasets, students, seconds, phone_polls):
 
     def phone_run(student: Student, seed: int) -> None:
         client = Client(port, student)
-        etag = None
-        time.sleep(random.Random(seed).uniform(0, 2))
+        etag = student.etag
+        stop.wait(random.Random(seed).uniform(0, PHONE_POLL_SECONDS))
         while not stop.is_set():
+            started = time.perf_counter()
             try:
                 status, headers, _, took = client.request(
                     "GET", f"/c/{course}/interests/", {"X-Live": "1", **({"If-None-Match": etag} if etag else {})}
@@ -320,19 +372,23 @@ def load_phase(port, course, token, datasets, students, seconds, phone_polls):
             except OSError as error:
                 with lock:
                     errors.append(f"phone poll: {error}")
-                stop.wait(2)
+                stop.wait(PHONE_POLL_SECONDS)
                 continue
             with lock:
                 poll_times.append(took)
+                poll_statuses[status] = poll_statuses.get(status, 0) + 1
                 if status not in (200, 304):
                     errors.append(f"phone poll: HTTP {status}")
             etag = headers.get("ETag") or etag
-            stop.wait(2)
+            # Every 2 s from the start of the last poll, as the page's timer does after an answer.
+            stop.wait(max(0.0, PHONE_POLL_SECONDS - (time.perf_counter() - started)))
 
+    poll_statuses: dict[int, int] = {}
+    threading.stack_size(256 * 1024)  # a thousand phones: small stacks
     projector_thread.start()
     threads = [threading.Thread(target=student_run, args=(s, i), daemon=True) for i, s in enumerate(students)]
-    if phone_polls:
-        threads += [threading.Thread(target=phone_run, args=(s, i), daemon=True) for i, s in enumerate(students)]
+    threads += [threading.Thread(target=phone_run, args=(s, i), daemon=True) for i, s in enumerate(phones)]
+    cpu_before, machine_before, client_before = cpu_seconds(server_pid), machine_busy(), sum(os.times()[:2])
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -345,11 +401,19 @@ def load_phase(port, course, token, datasets, students, seconds, phone_polls):
     projector.stop.set()
     projector_thread.join()
     elapsed = time.perf_counter() - started
+    machine_after = machine_busy()
+    cpu = {
+        "web": cpu_seconds(server_pid) - cpu_before,
+        "client": sum(os.times()[:2]) - client_before,
+        "machine_busy": machine_after[0] - machine_before[0],
+        "machine_total": machine_after[1] - machine_before[1],
+    }
     # A pick may be undone before the projector polled again: only count adds still on the board.
     to_projector = [projector.seen_at[(t, n)] - sent for t, n, sent in adds if (t, n) in projector.seen_at]
     return {
         "elapsed": elapsed, "pick_times": pick_times, "poll_times": poll_times, "errors": errors,
-        "projector": projector, "to_projector": to_projector, "adds": len(adds),
+        "projector": projector, "to_projector": to_projector, "adds": len(adds), "cpu": cpu,
+        "poll_statuses": poll_statuses,
     }
 
 
@@ -391,7 +455,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (>1: gthread workers)")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--phone-polls", action="store_true", help="students also poll their page every 2 s")
+    parser.add_argument("--phones", type=int, default=0,
+                        help="phones polling their ranking page every 2 s (logged-in students; the pickers among them)")
     args = parser.parse_args()
 
     var_dir = tempfile.mkdtemp(prefix="courseproj-bench-")
@@ -399,8 +464,8 @@ def main() -> None:
     print(f"Setting up: database {DB_NAME}, {args.students} students, 40 datasets, "
           f"gunicorn with {args.workers} workers × {args.threads} threads…")
     fresh_database(env)
-    course, token, datasets, students = seed(env, args.students + 1)
-    prober, students = students[0], students[1:]
+    course, token, datasets, people = seed(env, max(args.students, args.phones) + 1)
+    prober, students, phones = people[0], people[1: args.students + 1], people[1: args.phones + 1]
     server = start_server(env, args.port, args.workers, args.threads)
     try:
         print(f"\n1. Quiet phase: {args.picks} picks by one student, projector polling every {POLL_SECONDS * 1000:.0f} ms")
@@ -414,18 +479,28 @@ def main() -> None:
         print(f"   ratio (median)     {statistics.median(cheap) / statistics.median(full):.2f} of a full render")
 
         print(f"\n3. Load: {len(students)} students pick and re-pick within {args.seconds:.0f} s"
-              f"{' and poll their page every 2 s' if args.phone_polls else ''}; the projector polls")
-        result = load_phase(args.port, course, token, datasets, students, args.seconds, args.phone_polls)
+              f"{f' while {len(phones)} phones poll their page every 2 s' if phones else ''}; the projector polls")
+        if phones:
+            failed = phones_load_their_page(args.port, course, phones)
+            print(f"   {len(phones)} phones opened their ranking page ({failed} failed)")
+        result = load_phase(args.port, course, token, datasets, students, args.seconds, phones, server.pid)
         projector = result["projector"]
         print(f"   requests: {len(result['pick_times'])} picks, {len(projector.latencies)} projector polls, "
               f"{len(result['poll_times'])} phone polls in {result['elapsed']:.1f} s")
         print(f"   pick (POST)        {fmt_ms(result['pick_times'])}")
         print(f"   projector poll     {fmt_ms(projector.latencies)}")
         if result["poll_times"]:
-            print(f"   phone poll         {fmt_ms(result['poll_times'])}")
+            statuses = ", ".join(f"{n} × {status}" for status, n in sorted(result["poll_statuses"].items()))
+            print(f"   phone poll         {fmt_ms(result['poll_times'])}  ({statuses};"
+                  f" {len(result['poll_times']) / result['elapsed']:.0f} polls/s)")
         print(f"   pick-to-projector  {fmt_ms(result['to_projector'])}  ({len(result['to_projector'])} of {result['adds']} adds still on the board)")
         errors = result["errors"] + ["projector poll failed"] * projector.errors
         print(f"   errors: {len(errors)}" + (f" — first: {errors[:5]}" if errors else ""))
+        cpu, cores = result["cpu"], os.cpu_count()
+        print(f"   CPU over {result['elapsed']:.0f} s on {cores} cores: web processes {cpu['web']:.0f} s"
+              f" = {cpu['web'] / cpu['machine_total']:.0%} of the machine ({cpu['web'] / result['elapsed']:.2f} cores);"
+              f" bench client {cpu['client'] / cpu['machine_total']:.0%};"
+              f" whole machine busy {cpu['machine_busy'] / cpu['machine_total']:.0%}")
 
         print("\n4. Audit: database vs confirmed picks vs the projector's last board")
         problems = audit(env, course, datasets, [prober, *students], projector.board)

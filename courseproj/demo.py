@@ -1,5 +1,9 @@
-"""The demo course: an instructor, the built-in catalog and 30 students with overlapping interests."""
+"""The demo: its course (an instructor, the built-in catalog and 30 students with overlapping interests)
+and the address phones in the room reach it at."""
+import ipaddress
 import random
+import socket
+import subprocess
 from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
@@ -26,6 +30,42 @@ STUDENT_NAMES = [
 POPULARITY = {"iris": 5, "penguins": 4, "breast_cancer": 3, "digits": 2, "wine": 1}
 
 
+# Any address in a private range: a UDP socket "connected" there makes the kernel
+# choose the interface it would route through, and connect() on UDP sends nothing.
+_ROUTE_PROBE = ("10.254.254.254", 9)
+
+
+def _reachable(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return ip.version == 4 and not (ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast)
+
+
+def lan_address() -> str:
+    """This machine's address on the room's network, found without sending a packet.
+
+    1. The address of the interface the kernel would route the room's traffic through.
+    2. Else the first address `hostname -I` lists (Linux), private ranges first.
+    3. Else 127.0.0.1: only this machine can open the link, and the demo says so.
+    """
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(_ROUTE_PROBE)
+            address = probe.getsockname()[0]
+        if _reachable(address):
+            return address
+    except OSError:
+        pass
+    try:
+        listed = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=5).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        listed = []
+    candidates = sorted((a for a in listed if _reachable(a)), key=lambda a: not ipaddress.ip_address(a).is_private)
+    return candidates[0] if candidates else "127.0.0.1"
+
+
 def _user(email: str, name: str) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
@@ -39,7 +79,9 @@ def load_demo(*, students: int = 30) -> Course:
     with transaction.atomic():
         instructor = _user(INSTRUCTOR_EMAIL, "Prof. Rivera")
         course, _ = Course.objects.get_or_create(
-            join_code=DEMO_JOIN_CODE, defaults={"title": "Machine Learning — Day 9 mini-project"}
+            join_code=DEMO_JOIN_CODE,
+            # In class: from the QR code to a first pick without waiting for an email.
+            defaults={"title": "Machine Learning — Day 9 mini-project", "email_confirmation_later": True},
         )
         Membership.objects.get_or_create(course=course, user=instructor, defaults={"role": Role.INSTRUCTOR})
         datasets = {key: dataset_add_builtin(course=course, key=key)[0] for key in BUILTINS}

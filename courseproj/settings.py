@@ -97,6 +97,10 @@ INSTALLED_APPS = [
     "matching",
     "courseproj.planner",
     "courseproj.dashboard",
+    # The LMS connection (LTI 1.3): django-lti's registrations, deployments and
+    # keys, and courseproj's launch, roster sync and groups (docs/lti.md).
+    "lti_tool",
+    "courseproj.lti",
 ]
 
 MIDDLEWARE = [
@@ -205,6 +209,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- django-allauth -------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Sign-up also asks for a name (pages show names, never an email), and the
+# adapter stores it and lets a course's join link skip waiting for the email.
+ACCOUNT_SIGNUP_FORM_CLASS = "courseproj.courses.forms.SignupForm"
+ACCOUNT_ADAPTER = "courseproj.courses.adapter.AccountAdapter"
+# What allauth's messages and mails call the person they are addressed to.
+ACCOUNT_USER_DISPLAY = "courseproj.courses.adapter.user_display"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
@@ -332,6 +342,9 @@ PROFILE_REQUEUE_SECONDS = env_int("PROFILE_REQUEUE_SECONDS", 300)
 # A database error (PostgreSQL restarting) retries the job after 1, 2, 4, 8,
 # 16 s, then fails it with the reason.
 PROFILE_MAX_RETRIES = env_int("PROFILE_MAX_RETRIES", 5)
+# After a profile, the worker executes its starter notebook for at most this
+# many seconds (0: no notebooks); a notebook slower than that is not offered.
+PROFILE_NOTEBOOK_TIMEOUT = env_int("PROFILE_NOTEBOOK_TIMEOUT", 120)
 # /health/'s worker canary: a tiny task sent to each queue every
 # HEALTH_CANARY_SECONDS; health is red when no worker answered on a queue for
 # HEALTH_CANARY_MAX_AGE seconds (alive but not consuming is the usual failure).
@@ -439,6 +452,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.match_runs_notify_sweep",
         "schedule": 60.0,
         "options": {"queue": "default", "expires": 60},
+    },
+    # Used LTI launch nonces older than any id_token we accept (courseproj/lti).
+    "prune-lti-nonces": {
+        "task": "lti.nonces_prune",
+        "schedule": 3600.0,
+        "options": {"queue": "default", "expires": 3600},
     },
     **{
         f"health-canary-{queue}": {

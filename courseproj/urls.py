@@ -22,6 +22,8 @@ urlpatterns = [
     path("", include("matching.urls")),
     path("", include("courseproj.planner.urls")),
     path("", include("courseproj.dashboard.urls")),
+    # Launches from Moodle or Canvas (LTI 1.3), the roster by NRPS, circles back as groups.
+    path("lti/", include("courseproj.lti.urls")),
     # For load balancers and monitors: database, broker and worker canary, no login, no secrets.
     path("health/", health.health, name="health"),
 ]

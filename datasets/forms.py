@@ -1,8 +1,10 @@
 from django import forms
 from django.conf import settings
 
+from courseproj.courses.forms import validate_one_line
+from courseproj.courses.limits import Limit
 from datasets.builtins import BUILTINS
-from datasets.models import SizeBucket, Task
+from datasets.models import SEARCH_MAX_WORDS, SEARCH_WORD_MAX, SizeBucket, Task
 from datasets.uploads import file_facts
 
 ACCEPT = ".csv,.tsv,.txt,.xlsx,.parquet"
@@ -15,7 +17,7 @@ class DatasetUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
         error_messages={"empty": "The file is empty."},
     )
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[validate_one_line])
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
                                   help_text="What is one row? What would a classifier predict, and for whom?")
     target_column = forms.CharField(max_length=200, required=False, label="Target column",
@@ -63,6 +65,13 @@ class BuiltinAddForm(forms.Form):
     )
 
 
+# The filter searches as the student types (after a 300 ms pause): 120 a
+# minute is two a second, more than typing makes; a script gets no further.
+SEARCHES_PER_USER = Limit(
+    "catalog-search", 120, 60, "You searched more than 120 times in a minute. Wait a moment, then search again."
+)
+
+
 class CatalogFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search", widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title, description or domain"}))
     task = forms.ChoiceField(required=False, choices=[("", "Any task")] + Task.choices)
@@ -73,6 +82,17 @@ class CatalogFilterForm(forms.Form):
         choices=[("", "Any profile status"), ("done", "Profile ready"), ("running", "Being profiled"), ("failed", "Profile failed")],
         label="Profile",
     )
+
+    def __init__(self, *args, searcher: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.searcher = searcher
+
+    def clean_q(self) -> str:
+        """The first few words, each cut short (the same caps as DatasetQuerySet.search), counted per user."""
+        words = [word[:SEARCH_WORD_MAX] for word in self.cleaned_data["q"].split()[:SEARCH_MAX_WORDS]]
+        if words and not SEARCHES_PER_USER.consume(who=self.searcher):
+            raise forms.ValidationError(SEARCHES_PER_USER.message)
+        return " ".join(words)
 
     def filter(self, queryset):
         data = self.cleaned_data

@@ -64,6 +64,7 @@ def profile_job_rerun(*, job: ProfileJob) -> ProfileJob:
     """Start a failed job again from scratch."""
     ProfileJob.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
         status=JobStatus.PENDING, attempts=0, progress=0, stage="", runner="", error_code="", error_message="",
+        error_details={},
         updated_at=timezone.now(),
     )
     transaction.on_commit(lambda: profile_job_send(job_id=job.pk))
@@ -128,13 +129,17 @@ def profile_job_progress(*, job_id: int, token: str, fraction: float, stage: str
     )
 
 
-def profile_job_fail(*, job_id: int, code: str, message: str, token: str | None = None) -> bool:
-    """Fail an unfinished job; with a token, only if that run still owns it."""
+def profile_job_fail(
+    *, job_id: int, code: str, message: str, token: str | None = None, details: dict | None = None
+) -> bool:
+    """Fail an unfinished job; with a token, only if that run still owns it. `details` is what a page
+    needs to offer a fix (ProfileError.details, e.g. the suggested targets of `unknown_target`)."""
     jobs = ProfileJob.objects.filter(pk=job_id).unfinished()
     if token is not None:
         jobs = jobs.filter(runner=token)
     return bool(jobs.update(
-        status=JobStatus.FAILED, error_code=code[:40], error_message=message, finished_at=timezone.now(),
+        status=JobStatus.FAILED, error_code=code[:40], error_message=message, error_details=details or {},
+        finished_at=timezone.now(),
         updated_at=timezone.now(),
     ))
 

@@ -20,6 +20,9 @@ class UploadSizeLimitMiddleware:
             limit_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
             response = render(request, "413.html", {"limit_mb": limit_mb}, status=413)
             # The rest of the body is never read: close the connection after answering.
-            response["Connection"] = "close"
+            # wsgiref (runserver, the demo's server) refuses hop-by-hop headers from
+            # the app (a 500); it reads the rest of the body and closes by itself.
+            if not request.META.get("SERVER_SOFTWARE", "").startswith("WSGIServer/"):
+                response["Connection"] = "close"
             return response
         return self.get_response(request)

@@ -30,6 +30,10 @@ class SizeBucket(models.TextChoices):
     LARGE = "large", "Over 100,000 rows"
 
 
+# A search is a few words: more, or longer ones, are a mistake or an attack.
+SEARCH_MAX_WORDS = 8
+SEARCH_WORD_MAX = 50
+
 SIZE_BOUNDS = {SizeBucket.SMALL: (0, 999), SizeBucket.MEDIUM: (1000, 100_000), SizeBucket.LARGE: (100_001, None)}
 
 
@@ -48,9 +52,16 @@ class DatasetQuerySet(models.QuerySet):
         return self.filter(status=DatasetStatus.APPROVED)
 
     def search(self, text: str) -> "DatasetQuerySet":
-        for word in text.split():
-            self = self.filter(Q(title__icontains=word) | Q(description__icontains=word) | Q(tags__icontains=word))
-        return self
+        """Datasets with every word in their title, description or domains: one query whatever the text.
+
+        The words are capped in number and length (a 4 KB query of 800 words
+        once cost seconds of server time per request, one filter per word).
+        """
+        words = list(dict.fromkeys(word[:SEARCH_WORD_MAX] for word in text.split()))[:SEARCH_MAX_WORDS]
+        condition = Q()
+        for word in words:
+            condition &= Q(title__icontains=word) | Q(description__icontains=word) | Q(tags__icontains=word)
+        return self.filter(condition)
 
     def of_size(self, bucket: str) -> "DatasetQuerySet":
         low, high = SIZE_BOUNDS[SizeBucket(bucket)]
@@ -73,6 +84,9 @@ class Dataset(models.Model):
     file_format = models.CharField(max_length=10, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
     size_bytes = models.BigIntegerField(default=0)
+    # Whose copy of the file this row is: "" for the catalog (staff), "student:<id>" for a
+    # proposal. Unlike proposed_by it survives the account's deletion, so the constraint holds.
+    uploader_key = models.CharField(max_length=40, blank=True)
     status = models.CharField(max_length=10, choices=DatasetStatus.choices, default=DatasetStatus.APPROVED)
     proposed_by = models.ForeignKey(
         "courseproj.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="proposed_datasets"
@@ -90,9 +104,13 @@ class Dataset(models.Model):
     class Meta:
         ordering = ["title"]
         constraints = [
-            # The same file twice (double-click, two students) is one dataset.
+            # The same file twice (a double-click, staff twice) is one dataset of its uploader:
+            # a student whose file is a classmate's hidden proposal gets their own row (sharing
+            # the stored file and the profile), never the other's title.
             models.UniqueConstraint(
-                fields=["course", "content_hash"], condition=~Q(content_hash=""), name="one_dataset_per_file"
+                fields=["course", "content_hash", "uploader_key"],
+                condition=~Q(content_hash=""),
+                name="one_dataset_per_file_and_uploader",
             ),
             models.UniqueConstraint(
                 fields=["course", "builtin_key"], condition=~Q(builtin_key=""), name="one_dataset_per_builtin"
@@ -150,6 +168,11 @@ class ProfileJob(models.Model):
     result = models.JSONField(null=True, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
+    # What a page needs to offer a fix, e.g. for unknown_target: {"target", "suggestions", "columns"}.
+    error_details = models.JSONField(default=dict, blank=True)
+    # The starter notebook written after a successful profile: {"path", "data_path" (under MEDIA_ROOT),
+    # "executed", "matches_profile", "baseline_balanced_accuracy"} or {"error_code", "error_message"}.
+    notebook = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)

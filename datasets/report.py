@@ -4,8 +4,14 @@ Charts are SVG drawn by templates from the geometry computed here: no
 JavaScript, no inline styles (the Content Security Policy forbids both), and
 every label passes through the template's auto-escaping.
 """
+import io
 import math
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.text import slugify
 
 from datasets.selectors import baseline_to_beat
 
@@ -38,6 +44,17 @@ WARNING_ADVICE = {
     "model_failed": "One baseline could not be trained on this table; the others still give you a score to beat.",
     "no_features": "No column could be used to predict the target, so only the always-the-majority guess was "
     "scored. Check the target column and the column types.",
+    "moderate_imbalance": "Compare your model with the majority-class accuracy above, not with 50 %, and judge it "
+    "by balanced accuracy and the confusion matrix; class weights often help the rare class.",
+    "missing_values": "Ask why the values are missing before filling them in: if missingness depends on the class, "
+    "add a “was missing” indicator column instead of silently imputing.",
+    "near_perfect": "There is almost nothing left to beat: check first that no column leaks the answer (an ID, a "
+    "date, a result recorded after the outcome); if none does, the task may be too easy for a project.",
+    "dummy_log_loss": "The dummy's honest class shares beat the best model's probabilities: the model is "
+    "over-confident, so its confident mistakes cost a lot of cross-entropy. Judge it by balanced accuracy, or "
+    "calibrate its probabilities.",
+    "duplicate_rows": "Drop exact copies (df.drop_duplicates()) before cross-validation, unless they are real "
+    "repeated observations; otherwise a copy in the test fold is a question the model has already seen.",
 }
 
 METRIC_HELP = {
@@ -77,6 +94,10 @@ class Bar:
     y: int
     width: float
     highlight: bool
+    # The spread across folds (± one standard deviation) as a whisker, in bar coordinates; None without one.
+    spread_from: float | None = None
+    spread_to: float | None = None
+    text_dx: float | None = None  # where the value's text starts: after the bar, or after its whisker
 
 
 def bar_chart(
@@ -85,15 +106,32 @@ def bar_chart(
     max_value: float | None = None,
     width: int = CHART_WIDTH,
     label_width: int = LABEL_WIDTH,
+    spreads: list[float | None] | None = None,
+    value_room: int = 70,
 ) -> dict:
-    """Horizontal bars: (label, value, value as text, highlighted?) each."""
+    """Horizontal bars: (label, value, value as text, highlighted?) each; spreads draws ± whiskers."""
     top = max_value or max((value for _, value, _, _ in items), default=1.0) or 1.0
-    span = width - label_width - 70
-    bars = [
-        Bar(short_label(label), value, text, index * BAR_HEIGHT, max(1.0, span * value / top), highlight)
-        for index, (label, value, text, highlight) in enumerate(items)
-    ]
+    span = width - label_width - value_room
+    bars = []
+    for index, (label, value, text, highlight) in enumerate(items):
+        spread = spreads[index] if spreads else None
+        whisker = (
+            (round(label_width + span * max(0.0, value - spread) / top, 1),
+             round(label_width + span * min(top, value + spread) / top, 1))
+            if spread else (None, None)
+        )
+        bar_width = max(1.0, span * value / top)
+        text_dx = max(bar_width, whisker[1] - label_width) if spread else bar_width
+        bars.append(Bar(short_label(label), value, text, index * BAR_HEIGHT, bar_width, highlight, *whisker,
+                        text_dx=round(text_dx, 1)))
     return {"bars": bars, "height": len(bars) * BAR_HEIGHT + 4, "width": width, "label_width": label_width}
+
+
+def with_spread(value: float | None, std: float | None) -> str:
+    """A score with its spread across folds: 0.953 ± 0.021 (the spread left out when unknown)."""
+    if value is None:
+        return "—"
+    return f"{value:.3f}" if std is None else f"{value:.3f} ± {std:.3f}"
 
 
 def curve_floor(values: list[float]) -> float:
@@ -102,9 +140,12 @@ def curve_floor(values: list[float]) -> float:
     return max(0.0, math.floor((low - 0.05) * 10) / 10)
 
 
-def line_chart(xs: list[float], series: dict[str, list[float]], *, y_min: float = 0.0, y_max: float = 1.0) -> dict:
-    """Lines over a shared x axis, as SVG polyline points in a 640×300 box."""
-    width, height, left, bottom, top, right = CHART_WIDTH, 300, 50, 40, 12, 20
+def line_chart(
+    xs: list[float], series: dict[str, list[float]], *, y_min: float = 0.0, y_max: float = 1.0,
+    width: int = CHART_WIDTH, height: int = 300,
+) -> dict:
+    """Lines over a shared x axis, as SVG polyline points in a width×height box."""
+    left, bottom, top, right = 50, 40, 12, 20
     x_lo, x_hi = (min(xs), max(xs)) if xs else (0, 1)
     x_span = (x_hi - x_lo) or 1
     y_span = (y_max - y_min) or 1
@@ -120,7 +161,10 @@ def line_chart(xs: list[float], series: dict[str, list[float]], *, y_min: float 
     ]
     y_ticks = [{"y": point(x_lo, value)[1], "label": f"{value:.2f}"}
                for value in (y_min + (y_max - y_min) * step / 4 for step in range(5))]
-    x_ticks = [{"x": point(x, y_min)[0], "label": f"{int(x):,}"} for x in xs]
+    # On a narrow chart every other size is labelled, so the numbers do not run into each other.
+    step = 2 if width < CHART_WIDTH and len(xs) > 5 else 1
+    x_ticks = [{"x": point(x, y_min)[0], "label": f"{int(x):,}"} for i, x in enumerate(xs)
+               if i % step == 0 or i == len(xs) - 1]
     return {"lines": lines, "width": width, "height": height, "left": left, "bottom": height - bottom,
             "right": width - right, "y_ticks": y_ticks, "x_ticks": x_ticks}
 
@@ -151,31 +195,103 @@ def result_column_names(result: dict) -> list[str]:
     return result.get("column_names") or list(result.get("column_types") or {})
 
 
+# A column's distribution is drawn in a small box that fits a table cell on a phone.
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_BARS = 160, 40, 12
+
+
+def distribution_chart(distribution: dict | None) -> dict | None:
+    """Bars of a histogram (bins in order) or of the top categories (largest first, "other" last)."""
+    if not distribution or not distribution.get("counts"):
+        return None
+    counts = list(distribution["counts"])
+    if distribution.get("type") == "histogram":
+        edges = distribution.get("edges") or []
+        names = [f"{edges[i]:g} to {edges[i + 1]:g}" for i in range(len(counts))] if len(edges) > len(counts) else []
+        caption = f"{edges[0]:g} … {edges[-1]:g}" if edges else ""
+    else:
+        names = [str(label) for label in distribution.get("labels") or []]
+        if distribution.get("other"):
+            counts.append(distribution["other"])
+            names.append("all other values")
+        total = sum(counts) or 1
+        caption = f"{short_label(names[0])} {100 * counts[0] / total:.0f}%" if names else ""
+    counts, names = counts[:SPARK_BARS], (names or [""] * len(counts))[:SPARK_BARS]
+    top, slot = max(counts) or 1, SPARK_WIDTH / len(counts)
+    bars = []
+    for index, (count, name) in enumerate(zip(counts, names)):
+        height = round(max(1.0, (SPARK_HEIGHT - 2) * count / top), 1)
+        bars.append({"x": round(index * slot + 0.5, 1), "width": round(max(1.0, slot - 1.5), 1),
+                     "y": round(SPARK_HEIGHT - height, 1), "height": height, "label": name, "count": count})
+    return {"type": distribution.get("type"), "bars": bars, "width": SPARK_WIDTH, "height": SPARK_HEIGHT,
+            "caption": caption}
+
+
 def column_rows(profile: dict) -> list[dict]:
-    """One row per column: its type, missing values, distinct values, and what the baselines did with it."""
+    """One row per column: its type, missing values, distinct values, what the baselines did with it and why,
+    its association with the target (mutual information) and a small chart of its values."""
     rows = profile.get("rows") or 0
     missing = profile.get("missing") or {}
     distinct = profile.get("cardinality") or {}
     features = profile.get("features") or {}
     used, dropped = set(features.get("used") or []), features.get("dropped") or {}
+    details = {d.get("name"): d for d in profile.get("column_details") or []}
     table = []
     kinds = profile.get("column_types") or {}
     for name in result_column_names(profile):
-        kind = kinds.get(name, "")
+        kind, detail = kinds.get(name, ""), details.get(name) or {}
+        reason = ""
         if name == profile.get("target"):
             role = "target"
         elif name in used:
             role = "feature"
         elif name in dropped:
-            role = f"left out ({dropped[name]})"
+            role = "left out"
+            reason = detail.get("reason") or (features.get("reasons") or {}).get(name) or dropped[name]
         else:
             role = "—"
         gaps = missing.get(name) or 0
         table.append({
             "name": name, "kind": KIND_LABELS.get(kind, kind), "missing": gaps,
             "missing_percent": 100 * gaps / rows if rows else 0, "distinct": distinct.get(name), "role": role,
+            "reason": reason, "why": detail.get("why") or "", "small_integer": bool(detail.get("small_integer")),
+            "mutual_information": detail.get("mutual_information"),
+            "chart": distribution_chart(detail.get("distribution")),
         })
     return table
+
+
+# Both learning curves are drawn narrow, side by side on a desktop and one above the other on a phone.
+CURVE_WIDTH, CURVE_HEIGHT = 420, 280
+
+
+def curve_charts(curve: dict) -> tuple[dict | None, dict | None]:
+    """The learning curve in balanced accuracy, and (when the profile has it) in log loss from 0 up."""
+    if not curve.get("train_sizes"):
+        return None, None
+    sizes = curve["train_sizes"]
+    scores = line_chart(
+        sizes, {"Training": curve["train_scores"], "Validation": curve["validation_scores"]},
+        y_min=curve_floor(curve["train_scores"] + curve["validation_scores"]), width=CURVE_WIDTH, height=CURVE_HEIGHT,
+    )
+    losses = [v for v in (curve.get("train_log_loss") or []) + (curve.get("validation_log_loss") or []) if v is not None]
+    if not losses or len(curve.get("validation_log_loss") or []) != len(sizes):
+        return scores, None
+    top = max(0.4, math.ceil(max(losses) / 0.4) * 0.4)  # ticks every tenth of a multiple of 0.4
+    loss = line_chart(
+        sizes, {"Training": curve["train_log_loss"], "Validation": curve["validation_log_loss"]},
+        y_min=0.0, y_max=top, width=CURVE_WIDTH, height=CURVE_HEIGHT,
+    )
+    return scores, loss
+
+
+def curve_points(curve: dict) -> list[dict]:
+    """The learning curve's numbers, one row per training size (for the chart's text alternative)."""
+    keys = ("train_scores", "validation_scores", "train_log_loss", "validation_log_loss")
+    columns = [curve.get(key) or [] for key in keys]
+    return [
+        {"size": size, **{key: (values[i] if i < len(values) else None) for key, values in zip(keys, columns)}}
+        for i, size in enumerate(curve.get("train_sizes") or [])
+    ]
 
 
 def report_context(profile: dict) -> dict:
@@ -190,21 +306,52 @@ def report_context(profile: dict) -> dict:
         "metric_help": METRIC_HELP,
         "columns": column_rows(profile),
         "model_chart": bar_chart(
-            [(b["model"], b["balanced_accuracy"], f"{b['balanced_accuracy']:.3f}", b["model"] == best) for b in baselines],
-            max_value=1.0,
+            [(b["model"], b["balanced_accuracy"], with_spread(b["balanced_accuracy"], b.get("balanced_accuracy_std")),
+              b["model"] == best) for b in baselines],
+            max_value=1.0, spreads=[b.get("balanced_accuracy_std") for b in baselines], value_room=130,
         ) if baselines else None,
+        "scores": [{**b, **{f"{key}_text": with_spread(b.get(key), b.get(f"{key}_std"))
+                            for key in ("accuracy", "balanced_accuracy", "f1_macro", "log_loss")}}
+                   for b in profile.get("baselines") or []],
         "class_chart": bar_chart(
             # Largest class first: jsonb does not keep the dict's order, and this reads best anyway.
             [(str(k), v, f"{v:,}", False) for k, v in sorted(classes.items(), key=lambda kv: (-kv[1], str(kv[0])))],
             width=HALF_CHART_WIDTH,
             label_width=HALF_LABEL_WIDTH,
         ) if classes else None,
-        "curve_chart": line_chart(
-            curve["train_sizes"], {"Training score": curve["train_scores"], "Validation score": curve["validation_scores"]},
-            y_min=curve_floor(curve["train_scores"] + curve["validation_scores"]),
-        ) if curve.get("train_sizes") else None,
+        "curve_chart": curve_charts(curve)[0],
+        "loss_chart": curve_charts(curve)[1],
+        "curve_points": curve_points(curve),
         "to_beat": baseline_to_beat(profile),
         "curve": curve,
         "confusion": confusion_cells(confusion["labels"], confusion["matrix"]) if confusion.get("labels") else None,
         "confusion_labels": confusion.get("labels") or [],
     }
+
+
+def notebook_offer(job, *, title: str = "") -> dict | None:
+    """What the report says about the starter notebook: offered (ran and printed the profile's baseline),
+    or why not. None when the job has no notebook outcome (profiled before notebooks existed)."""
+    outcome = (job.notebook or {}) if job else {}
+    if not outcome:
+        return None
+    slug = slugify(title) or "dataset"
+    offered = bool(outcome.get("executed") and outcome.get("matches_profile") and outcome.get("path"))
+    reason = outcome.get("error_message") or ""
+    if not offered and not reason:
+        reason = (f"It ran but printed a balanced accuracy of {outcome.get('baseline_balanced_accuracy')}, "
+                  "not the profile's, so it is not offered.")
+    return {"offered": offered, "reason": reason, "file_name": f"{slug}-starter-notebook.zip",
+            "baseline": outcome.get("baseline_balanced_accuracy")}
+
+
+def notebook_zip(job) -> io.BytesIO:
+    """The executed notebook and its data file side by side, as the notebook expects them."""
+    media = Path(settings.MEDIA_ROOT)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for key in ("path", "data_path"):
+            path = media / job.notebook[key]
+            archive.write(path, arcname=path.name)
+    buffer.seek(0)
+    return buffer

@@ -58,16 +58,24 @@ def dataset_upload(
     tags: str = "",
     target_column: str = "",
 ) -> tuple[Dataset, bool]:
-    """Store an upload under a generated name; the same content in a course is one dataset.
+    """Store an upload under a generated name; the same content is one dataset per uploader.
 
     Instructors add to the catalog directly; a student's upload is a proposal
-    the instructor reviews. Returns (dataset, created).
+    the instructor reviews. A file the uploader can already see (in the
+    catalog, or their own proposal) is returned as it is. A file only hidden
+    rows hold (a classmate's unreviewed or rejected proposal) becomes the
+    student's own proposal, sharing the stored file and its profile, so
+    nothing names the hidden row and nothing of the student's is dropped.
+    Returns (dataset, created).
     """
     facts = file_facts(uploaded)
     course = membership.course
-    existing = Dataset.objects.filter(course=course, content_hash=facts.content_hash).first()
-    if existing:
-        return existing, False
+    same_file = Dataset.objects.filter(course=course, content_hash=facts.content_hash)
+    seen = sorted(same_file.visible_to(membership), key=lambda d: (d.status != DatasetStatus.APPROVED, d.pk))
+    if seen:
+        return seen[0], False
+    hidden = same_file.order_by("pk").first()
+    student = not membership.is_staff_role
     dataset = Dataset(
         course=course,
         title=clean_text(title),
@@ -80,19 +88,24 @@ def dataset_upload(
         file_format=file_format,
         content_hash=facts.content_hash,
         size_bytes=facts.size_bytes,
-        status=DatasetStatus.APPROVED if membership.is_staff_role else DatasetStatus.PROPOSED,
-        proposed_by=None if membership.is_staff_role else membership.user,
+        status=DatasetStatus.PROPOSED if student else DatasetStatus.APPROVED,
+        proposed_by=membership.user if student else None,
+        uploader_key=f"student:{membership.user_id}" if student else "",
     )
     try:
         with transaction.atomic():
-            dataset.file.save("upload", uploaded, save=False)
+            if hidden:
+                dataset.file.name = hidden.file.name  # the same bytes are stored once
+            else:
+                dataset.file.save("upload", uploaded, save=False)
             dataset.save()
             profile_job_start(dataset=dataset)
             live_touch(course_id=course.pk)
     except IntegrityError:
         # A double-click raced us to the same content: keep the first row.
-        dataset.file.delete(save=False)
-        return Dataset.objects.get(course=course, content_hash=facts.content_hash), False
+        if not hidden:
+            dataset.file.delete(save=False)
+        return same_file.get(uploader_key=dataset.uploader_key), False
     return dataset, True
 
 
@@ -105,13 +118,20 @@ def dataset_review(*, dataset: Dataset, approve: bool) -> Dataset:
 
 
 def dataset_set_target(*, dataset: Dataset, target_column: str) -> Dataset:
-    """A new target is a new profile (a different job, or a finished one reused)."""
-    if target_column and dataset.column_names and target_column not in dataset.column_names:
+    """A new target is a new profile (a different job, or a finished one reused).
+
+    The target must be one of the dataset's columns: those of its profile, or, when the profile failed
+    because the target named no column (`unknown_target`), those the failed job listed.
+    """
+    job = dataset.profile_job
+    columns = dataset.column_names or ((job.error_details or {}).get("columns") if job else None) or []
+    if target_column and columns and target_column not in columns:
         raise ValidationError(f"“{target_column}” is not a column of this dataset.")
     with transaction.atomic():
         dataset.target_column = clean_text(target_column)
         dataset.save(update_fields=["target_column"])
         profile_job_start(dataset=dataset)
+        live_touch(course_id=dataset.course_id)
     return dataset
 
 

@@ -5,9 +5,19 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 
+from courseproj.courses.limits import Limit
+
 # Enough bytes to recognise a format by its content.
 SNIFF_BYTES = 8192
 ORIGINAL_NAME_MAX = 120
+
+# Each proposal queues a profile of up to PROFILE_HARD_TIME_LIMIT (150 s) of a
+# worker. A student proposes one to three datasets, and may fix a file or a
+# target a few times: 10 an hour is room for that, while one student cannot
+# hold the workers for more than about 25 minutes an hour (50 across a window's edge).
+PROPOSALS_PER_STUDENT = Limit(
+    "proposals", 10, 3600, "You proposed 10 datasets within an hour, the limit. Wait a while before proposing another."
+)
 
 
 class CappedUploadHandler(FileUploadHandler):

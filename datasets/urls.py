@@ -12,4 +12,5 @@ urlpatterns = [
     path("c/<id:course_id>/datasets/<id:dataset_id>/target/", views.dataset_set_target, name="dataset_set_target"),
     path("c/<id:course_id>/datasets/<id:dataset_id>/profile/", views.profile_report, name="profile_report"),
     path("c/<id:course_id>/datasets/<id:dataset_id>/profile/rerun/", views.profile_rerun, name="profile_rerun"),
+    path("c/<id:course_id>/datasets/<id:dataset_id>/profile/notebook.zip", views.profile_notebook, name="profile_notebook"),
 ]

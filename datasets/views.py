@@ -1,7 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpResponseNotModified
+from django.http import FileResponse, Http404, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -11,17 +12,35 @@ from datasets import jobs, services
 from datasets.builtins import BUILTINS
 from datasets.forms import BuiltinAddForm, CatalogFilterForm, DatasetUploadForm, TargetForm
 from datasets.models import Dataset, DatasetStatus
-from datasets.report import report_context
+from datasets.report import notebook_offer, notebook_zip, report_context
+from datasets.uploads import PROPOSALS_PER_STUDENT
 
 
 def _get_dataset(membership, dataset_id: int) -> Dataset:
     return get_visible(Dataset.objects.select_related("profile_job"), membership, dataset_id)
 
 
+def _can_set_target(membership, dataset: Dataset) -> bool:
+    """Staff, and the student who uploaded it, may change a dataset's target."""
+    return membership.is_staff_role or (dataset.proposed_by_id is not None and dataset.proposed_by_id == membership.user_id)
+
+
+def _target_context(membership, dataset: Dataset) -> dict:
+    """What the target form and a failed job's "did you mean …" buttons need."""
+    job = dataset.profile_job
+    details = (job.error_details or {}) if job and job.error_code == "unknown_target" else {}
+    return {
+        "can_set_target": _can_set_target(membership, dataset),
+        "target_columns": dataset.column_names or details.get("columns") or [],
+        "target_suggestions": details.get("suggestions") or [],
+        "target_unknown": details.get("target") if details else None,
+    }
+
+
 @login_required
 def catalog(request, course_id: int):
     membership = get_membership(request.user, course_id)
-    form = CatalogFilterForm(request.GET or None)
+    form = CatalogFilterForm(request.GET or None, searcher=f"user-{request.user.pk}")
     datasets = Dataset.objects.visible_to(membership).select_related("profile_job")
     if form.is_valid():
         datasets = form.filter(datasets)
@@ -46,7 +65,7 @@ def dataset_detail(request, course_id: int, dataset_id: int):
             "job": dataset.profile_job,
             "preview": rows,
             "interested": dataset.interests.count(),
-            "target_form": TargetForm(initial={"target_column": dataset.target_column}),
+            **_target_context(membership, dataset),
         },
     )
 
@@ -72,7 +91,7 @@ def dataset_upload(request, course_id: int):
     form = DatasetUploadForm(
         request.POST or None, request.FILES or None, too_large=getattr(request, "upload_too_large", False)
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _proposal_allowed(form, membership):
         data = form.cleaned_data
         dataset, created = services.dataset_upload(
             membership=membership,
@@ -93,6 +112,14 @@ def dataset_upload(request, course_id: int):
             messages.success(request, "Dataset added; profiling has started.")
         return redirect("dataset_detail", course_id=course_id, dataset_id=dataset.pk)
     return render(request, "datasets/upload.html", {"membership": membership, "course": membership.course, "form": form})
+
+
+def _proposal_allowed(form: DatasetUploadForm, membership) -> bool:
+    """Staff upload freely; a student's proposals are counted (each queues a profile)."""
+    if membership.is_staff_role or PROPOSALS_PER_STUDENT.consume(who=f"user-{membership.user_id}"):
+        return True
+    form.add_error(None, PROPOSALS_PER_STUDENT.message)
+    return False
 
 
 def _review(request, course_id: int, dataset_id: int, *, approve: bool):
@@ -118,13 +145,17 @@ def dataset_reject(request, course_id: int, dataset_id: int):
 @login_required
 @require_POST
 def dataset_set_target(request, course_id: int, dataset_id: int):
-    membership = get_staff_membership(request.user, course_id)
+    membership = get_membership(request.user, course_id)
     dataset = _get_dataset(membership, dataset_id)
+    if not _can_set_target(membership, dataset):
+        raise PermissionDenied("Only staff and the student who uploaded it can change a dataset's target.")
     form = TargetForm(request.POST)
     if form.is_valid() and call_service(
         request, services.dataset_set_target, dataset=dataset, target_column=form.cleaned_data["target_column"].strip()
     )[0]:
         messages.success(request, "Target saved; the profile is being computed for it.")
+    if request.POST.get("next") == "report":
+        return redirect("profile_report", course_id=course_id, dataset_id=dataset_id)
     return redirect("dataset_detail", course_id=course_id, dataset_id=dataset_id)
 
 
@@ -139,7 +170,8 @@ def profile_report(request, course_id: int, dataset_id: int):
         return HttpResponseNotModified(headers={"ETag": etag})
     profile = job.result if job and job.status == "done" else None
     context = {"membership": membership, "course": membership.course, "dataset": dataset, "job": job, "etag": etag,
-               "profile": profile, "report": report_context(profile) if profile else None}
+               "profile": profile, "report": report_context(profile) if profile else None,
+               "notebook": notebook_offer(job, title=dataset.title) if profile else None, **_target_context(membership, dataset)}
     live = request.headers.get("X-Live") == "1"
     response = render(request, "datasets/_profile_progress.html" if live else "datasets/report.html", context)
     response["ETag"] = etag
@@ -156,3 +188,16 @@ def profile_rerun(request, course_id: int, dataset_id: int):
         jobs.profile_job_rerun(job=dataset.profile_job)
         messages.success(request, "Profiling restarted.")
     return redirect("profile_report", course_id=course_id, dataset_id=dataset_id)
+
+
+@login_required
+def profile_notebook(request, course_id: int, dataset_id: int):
+    """The starter notebook with its data file, as a zip: only one that ran and printed the profile's baseline."""
+    membership = get_membership(request.user, course_id)
+    dataset = _get_dataset(membership, dataset_id)
+    job = dataset.profile_job
+    offer = notebook_offer(job, title=dataset.title) if job and job.status == "done" else None
+    if not offer or not offer["offered"]:
+        raise Http404("No starter notebook for this dataset.")
+    return FileResponse(notebook_zip(job), as_attachment=True, filename=offer["file_name"],
+                        content_type="application/zip")

@@ -1,4 +1,7 @@
+import math
+
 from django.db import models
+from django.utils import timezone
 
 
 class InterestQuerySet(models.QuerySet):
@@ -16,6 +19,9 @@ class Interest(models.Model):
     student = models.ForeignKey("courseproj.User", on_delete=models.CASCADE, related_name="interests")
     dataset = models.ForeignKey("datasets.Dataset", on_delete=models.CASCADE, related_name="interests")
     rank = models.PositiveSmallIntegerField()
+    # On the first choice only: "I'll work on this even alone" (the matcher keeps
+    # the student on it like a lock, and nobody counts them as lonely).
+    solo = models.BooleanField("works on it even alone", default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = InterestQuerySet.as_manager()
@@ -70,6 +76,9 @@ class MatchRun(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     # Set when the circle emails went out: a redelivered task sends nothing twice.
     notified_at = models.DateTimeField(null=True, blank=True)
+    # Sending attempts, and why the last one failed ("" once they went out): the matching page shows it.
+    notify_attempts = models.PositiveSmallIntegerField(default=0)
+    notify_error = models.CharField(max_length=300, blank=True)
 
     objects = MatchRunQuerySet.as_manager()
 
@@ -92,6 +101,9 @@ class Activity(models.Model):
     ends_at = models.DateTimeField(null=True, blank=True)
     # A draft or published run whose circles the projector shows.
     revealed_run = models.ForeignKey(MatchRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The course's last few replaced projector links, space-delimited (" a b "): a
+    # projector still open on one is told so instead of "connection lost".
+    replaced_display_tokens = models.TextField(blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -99,3 +111,21 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"Activity of {self.course}"
+
+    @property
+    def seconds_left(self) -> int | None:
+        """Whole seconds until the countdown ends (rounded up, as the pages show it); None without one."""
+        if not (self.is_open and self.ends_at):
+            return None
+        return max(0, math.ceil((self.ends_at - timezone.now()).total_seconds()))
+
+    @property
+    def picks_closed(self) -> bool:
+        """The countdown ran out: picks stay closed until the instructor reopens them."""
+        return self.seconds_left == 0
+
+    @property
+    def countdown_text(self) -> str:
+        """What a countdown shows before the page's script ticks it ("4:05", "Time's up")."""
+        left = self.seconds_left or 0
+        return f"{left // 60}:{left % 60:02d}" if left else "Time's up"

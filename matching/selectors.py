@@ -1,10 +1,11 @@
 """Reads for pages: who is interested in what, the live board, circles."""
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from courseproj.courses.models import Course, Membership, display_name_of, live_etag
 from datasets.models import Dataset
-from matching.models import Activity, Interest, MatchRun, RunStatus
+from matching.models import Activity, Interest, MatchRun
 
 
 @dataclass
@@ -70,6 +71,44 @@ def board_etag(*, display_token: str) -> str | None:
     return live_etag(course_id=row[0], version=row[1]) if row else None
 
 
+def display_link_was_replaced(*, display_token: str) -> bool:
+    """Whether a projector link that no longer works was one a course replaced (not a wrong one)."""
+    if not display_token or len(display_token) > 64 or " " in display_token:
+        return False
+    return Activity.objects.filter(replaced_display_tokens__contains=f" {display_token} ").exists()
+
+
+@dataclass(frozen=True)
+class Grid:
+    """How the projector lays out its tiles: columns × rows filling 1920×1080, and the type size."""
+
+    columns: int
+    rows: int
+
+    @property
+    def density(self) -> str:
+        """roomy (a few big tiles), medium, dense (up to about 40): the stylesheet sizes type by it."""
+        tiles = self.columns * self.rows
+        return "roomy" if tiles <= 6 else "medium" if tiles <= 16 else "dense"
+
+
+# The board's area on a 1920×1080 projector is about 2.2 times as wide as tall;
+# tiles read best about 1.6 times as wide as tall.
+_BOARD_ASPECT, _TILE_ASPECT, _MAX_LINES = 2.2, 1.6, 10
+
+
+def board_grid(*, tiles: int) -> Grid:
+    """Columns and rows for `tiles` tiles: as square-ish as the screen allows, no row left mostly empty.
+
+    The last row's tiles stretch to fill it (5 tiles: 3 + 2 wider ones), so
+    the screen is always full.
+    """
+    tiles = max(1, tiles)
+    columns = min(_MAX_LINES, math.ceil(math.sqrt(tiles * _BOARD_ASPECT / _TILE_ASPECT)))
+    rows = min(_MAX_LINES, math.ceil(tiles / columns))
+    return Grid(columns=min(_MAX_LINES, math.ceil(tiles / rows)), rows=rows)
+
+
 # Fitted similarities by catalog content: the catalog rarely changes while the
 # board is rebuilt after every pick, and a fit costs milliseconds.
 _SIMILARITY_CACHE: dict[tuple, "DatasetSimilarity"] = {}
@@ -124,15 +163,11 @@ class Tile:
     count: int
     names: list[str]
     suggestion: Suggestion | None = None
+    solo: bool = False  # its one student will work on it even alone: no alarm
 
     @property
     def lonely(self) -> bool:
-        return self.count == 1
-
-    @property
-    def size(self) -> int:
-        """1–3: how much room the tile takes on the board."""
-        return 1 if self.count < 3 else 2 if self.count < 6 else 3
+        return self.count == 1 and not self.solo
 
 
 def suggestions_for_lonely(
@@ -182,16 +217,19 @@ def board_state(*, course: Course, show_names: bool) -> Board:
         Interest.objects.for_course(course)
         .filter(dataset_id__in=titles, student__memberships__course=course, student__memberships__role="student")
         .order_by("student__name", "student__email")
-        .values_list("dataset_id", "student_id", "student__name", "student__email")
+        .values_list("dataset_id", "student_id", "student__name", "student__email", "solo")
     )
-    for dataset_id, student_id, name, email in rows:
+    solo = set()
+    for dataset_id, student_id, name, email, is_solo in rows:
         names[dataset_id].append(display_name_of(name=name, email=email))
         interested[dataset_id].add(student_id)
+        if is_solo:
+            solo.add(dataset_id)
     counts = {d: len(names[d]) for d in titles}
-    lonely = {d: next(iter(interested[d])) for d, n in counts.items() if n == 1}
+    lonely = {d: next(iter(interested[d])) for d, n in counts.items() if n == 1 and d not in solo}
     suggestions = suggestions_for_lonely(course=course, interested=interested, titles=titles, lonely=lonely)
     tiles = [
-        Tile(d, titles[d], counts[d], names[d] if show_names else [], suggestions.get(d))
+        Tile(d, titles[d], counts[d], names[d] if show_names else [], suggestions.get(d), solo=d in solo)
         for d in sorted(titles, key=lambda d: (-counts[d], titles[d].lower()))
     ]
     return Board(
@@ -200,104 +238,3 @@ def board_state(*, course: Course, show_names: bool) -> Board:
         ranked=len(set().union(*interested.values())),
         anonymous=not show_names,
     )
-
-
-@dataclass
-class CircleView:
-    dataset_id: int | None
-    title: str
-    members: list[str]
-    locked: bool
-    alone: bool
-
-
-@dataclass
-class RunView:
-    run: MatchRun
-    circles: list[CircleView]
-    not_ranked: list[str]
-    quality: dict
-    first_choice: dict
-    student_names: dict[str, str]
-    dataset_titles: dict[str, str]
-
-    def rank_profile(self) -> list[tuple[str, int]]:
-        """How many got their 1st, 2nd, … choice, in words ("off_list": placed by a move)."""
-        words = {"off_list": "placed by you", "unassigned": "unassigned"}
-        return [
-            (words.get(key, f"choice {key}"), count)
-            for key, count in (self.quality.get("rank_profile") or {}).items()
-            if count or key not in words
-        ]
-
-    def student_choices(self) -> list[tuple[int, str]]:
-        """The run's students (matched or never ranked) for the "move" form, by name."""
-        result = self.run.result or {}
-        ids = {int(s) for s in result.get("assignments") or {}} | set(result.get("not_ranked") or [])
-        names = {i: self.student_names.get(str(i), "(left the course)") for i in ids}
-        return sorted(names.items(), key=lambda item: item[1].lower())
-
-
-def run_view(*, run: MatchRun, show_names: bool = True) -> RunView:
-    """A run's circles with names and titles (a dataset removed since shows as such)."""
-    course = run.course
-    result = run.result or {}
-    members = course.memberships.select_related("user")
-    student_names = {str(m.user_id): m.user.display_name for m in members}
-    dataset_titles = {str(pk): title for pk, title in Dataset.objects.for_course(course).values_list("pk", "title")}
-    alone = set(result.get("alone") or [])
-    circles = []
-    for dataset_id, students in sorted(
-        (result.get("circles") or {}).items(), key=lambda item: (-len(item[1]), dataset_titles.get(item[0], ""))
-    ):
-        circles.append(
-            CircleView(
-                dataset_id=int(dataset_id),
-                title=dataset_titles.get(dataset_id, "(a dataset that was removed)"),
-                members=[student_names.get(s, "(left the course)") if show_names else "" for s in students],
-                locked=bool(students) and all(run.locks.get(s) == dataset_id for s in students),
-                alone=len(students) == 1 and students[0] in alone,
-            )
-        )
-    return RunView(
-        run=run,
-        circles=circles,
-        not_ranked=[student_names.get(str(s), "(left the course)") for s in result.get("not_ranked") or []],
-        quality=result.get("quality") or {},
-        first_choice=result.get("first_choice") or {},
-        student_names=student_names,
-        dataset_titles=dataset_titles,
-    )
-
-
-@dataclass
-class StudentCircle:
-    dataset_id: int
-    dataset_title: str
-    classmates: list[str]
-    related_title: str | None
-
-
-def circles_of(*, run: MatchRun, student_ids: list[int]) -> dict[int, StudentCircle]:
-    """Each student's dataset and the classmates on it in a run (students not in the run are left out).
-
-    Two queries for any number of students: the classmates' names and the datasets' titles.
-    """
-    result = run.result or {}
-    assignments, circles, related = (result.get(key) or {} for key in ("assignments", "circles", "related"))
-    placed = {s: assignments[str(s)] for s in student_ids if assignments.get(str(s))}
-    wanted_people = {int(other) for dataset_id in placed.values() for other in circles.get(dataset_id, [])}
-    members = run.course.memberships.filter(user_id__in=wanted_people).select_related("user")
-    names = {str(m.user_id): m.user.display_name for m in members}
-    wanted_datasets = {int(d) for d in placed.values()} | {int(related[str(s)]) for s in placed if str(s) in related}
-    titles = dict(Dataset.objects.filter(pk__in=wanted_datasets).values_list("pk", "title"))
-    found = {}
-    for student_id, dataset_id in placed.items():
-        other_dataset = related.get(str(student_id))
-        found[student_id] = StudentCircle(
-            dataset_id=int(dataset_id),
-            dataset_title=titles.get(int(dataset_id), "(a dataset that was removed)"),
-            classmates=[names[s] for s in circles.get(dataset_id, []) if s != str(student_id) and s in names],
-            related_title=titles.get(int(other_dataset)) if other_dataset else None,
-        )
-    return found

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseNotModified
+from django.http import Http404, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -12,22 +12,21 @@ from courseproj.courses.access import (
     get_visible,
 )
 from courseproj.courses.models import Course
-from courseproj.courses.services import course_regenerate_display_link
 from courseproj.courses.web import call_service, join_url, qr_svg_response
 from datasets.models import Dataset
-from datasets.selectors import baseline_to_beat
 from matching import services
-from matching.forms import ActivityForm, MoveForm, dataset_choices
-from matching.models import Interest, MatchRun, RunStatus
+from matching.forms import ActivityForm
+from matching.models import Interest
+from matching.runs import current_run, run_view
 from matching.selectors import (
     activity_for,
     board_etag,
+    board_grid,
     board_state,
-    circles_of,
     course_etag,
+    display_link_was_replaced,
     interest_board,
     rankings_by_student,
-    run_view,
     suggestions_for_lonely,
 )
 
@@ -43,6 +42,7 @@ def _interests_context(membership) -> dict:
         Interest.objects.of_student(membership.user).filter(course=course).select_related("dataset").order_by("rank")
     )
     ranked_ids = {i.dataset_id for i in ranking}
+    activity = activity_for(course=course)
     board = interest_board(course=course, viewer=membership)
     catalog = [d for d in Dataset.objects.for_course(course).in_catalog() if d.pk not in ranked_ids]
     # A pick nobody else shares gets a suggestion: the most similar dataset others picked.
@@ -55,6 +55,9 @@ def _interests_context(membership) -> dict:
     return {
         "membership": membership,
         "course": course,
+        "activity": activity,
+        # Picks close when the instructor locks the rankings or the countdown runs out.
+        "picks_closed": course.interests_locked or activity.picks_closed,
         "ranking": [(i, board[i.dataset_id], suggestions.get(i.dataset_id)) for i in ranking],
         "catalog": [(d, board[d.pk]) for d in catalog],
         "slots_left": max(0, course.ranking_size - len(ranking)),
@@ -131,6 +134,28 @@ def interest_down(request, course_id: int, dataset_id: int):
     return _interest_changed(request, membership, dataset, changed, "moved down", "is already last")
 
 
+def _solo_changed(request, course_id: int, solo: bool):
+    membership = get_membership(request.user, course_id)
+    _, changed = call_service(request, services.interest_set_solo, membership=membership, solo=solo)
+    if changed:
+        messages.success(request, "You will work on your first choice even alone." if solo
+                         else "Your first choice is a wish again: the matcher may give you company elsewhere.")
+    return _interest_changed(request, membership, None, None, "", "")  # the message is said above
+
+
+@login_required
+@require_POST
+def interest_solo(request, course_id: int):
+    """"I'll work on this even alone": the first choice becomes a lock for the matcher."""
+    return _solo_changed(request, course_id, True)
+
+
+@login_required
+@require_POST
+def interest_not_solo(request, course_id: int):
+    return _solo_changed(request, course_id, False)
+
+
 @login_required
 def everyone(request, course_id: int):
     """The instructor's view of every student's ranking."""
@@ -144,129 +169,6 @@ def everyone(request, course_id: int):
         "matching/everyone.html",
         {"membership": membership, "course": course, "rows": rows, "ranks": range(1, course.ranking_size + 1),
          "not_ranked": sum(1 for _, r in rows if not r)},
-    )
-
-
-# --- matching runs (staff) --------------------------------------------------------
-
-
-def _current_run(course: Course) -> MatchRun | None:
-    """The draft being worked on, else the published run."""
-    runs = MatchRun.objects.for_course(course)
-    return runs.filter(status=RunStatus.DRAFT).first() or runs.published().first()
-
-
-def _staff_run(request, course_id: int, run_id: int) -> MatchRun:
-    membership = get_staff_membership(request.user, course_id)
-    return get_visible(MatchRun.objects.select_related("course"), membership, run_id)
-
-
-@login_required
-def matching(request, course_id: int):
-    """Run the matcher, see circles and quality, move and lock, publish."""
-    membership = get_staff_membership(request.user, course_id)
-    course = membership.course
-    run = _current_run(course)
-    context = {"membership": membership, "course": course, "run": run}
-    if run is not None:
-        view = run_view(run=run)
-        context.update(
-            view=view,
-            move_form=MoveForm(students=view.student_choices(), datasets=dataset_choices(course)),
-            published=MatchRun.objects.for_course(course).published().first(),
-            revealed=activity_for(course=course).revealed_run_id == run.pk,
-        )
-    return render(request, "matching/matching.html", context)
-
-
-@login_required
-@require_POST
-def matching_run(request, course_id: int):
-    membership = get_staff_membership(request.user, course_id)
-    run = services.match_run_start(course=membership.course)
-    quality = run.result.get("quality", {})
-    if not quality.get("students"):
-        messages.warning(request, "Nobody has ranked a dataset yet, so there is nothing to match.")
-    else:
-        messages.success(
-            request,
-            f"Matched {quality['students']} students: {quality['buddy_rate']:.0%} share their dataset "
-            f"with a classmate; locks kept: {len(run.locks)}.",
-        )
-    return redirect("matching", course_id=course_id)
-
-
-@login_required
-@require_POST
-def matching_move(request, course_id: int, run_id: int):
-    run = _staff_run(request, course_id, run_id)
-    form = MoveForm(request.POST, students=run_view(run=run).student_choices(), datasets=dataset_choices(run.course))
-    if not form.is_valid():
-        messages.error(request, "Choose a student of this matching and a dataset of the catalog.")
-    elif call_service(request, services.match_run_move, run=run, student_id=form.cleaned_data["student"],
-                      dataset_id=form.cleaned_data["dataset"])[0]:
-        messages.success(request, "Moved and locked; the matcher re-ran around the move.")
-    return redirect("matching", course_id=course_id)
-
-
-@login_required
-@require_POST
-def matching_lock(request, course_id: int, run_id: int, dataset_id: int):
-    run = _staff_run(request, course_id, run_id)
-    if call_service(request, services.match_run_lock_circle, run=run, dataset_id=dataset_id, locked=True)[0]:
-        messages.success(request, "Circle locked: re-runs keep it.")
-    return redirect("matching", course_id=course_id)
-
-
-@login_required
-@require_POST
-def matching_unlock(request, course_id: int, run_id: int, dataset_id: int):
-    run = _staff_run(request, course_id, run_id)
-    if call_service(request, services.match_run_lock_circle, run=run, dataset_id=dataset_id, locked=False)[0]:
-        messages.success(request, "Circle unlocked.")
-    return redirect("matching", course_id=course_id)
-
-
-@login_required
-@require_POST
-def matching_publish(request, course_id: int, run_id: int):
-    run = _staff_run(request, course_id, run_id)
-    if call_service(request, services.match_run_publish, run=run)[0]:
-        messages.success(request, "Published: every student sees their circle; the emails are on their way.")
-    return redirect("matching", course_id=course_id)
-
-
-@login_required
-@require_POST
-def matching_reveal(request, course_id: int, run_id: int):
-    run = _staff_run(request, course_id, run_id)
-    services.activity_reveal(course=run.course, run=run)
-    messages.success(request, "The projector shows the circles.")
-    return redirect("matching", course_id=course_id)
-
-
-@login_required
-@require_POST
-def matching_hide(request, course_id: int, run_id: int):
-    run = _staff_run(request, course_id, run_id)
-    services.activity_reveal(course=run.course, run=None)
-    messages.success(request, "The projector shows the interest board again.")
-    return redirect("matching", course_id=course_id)
-
-
-@login_required
-def circle(request, course_id: int):
-    """A student's circle: the dataset of the published matching and who shares it."""
-    membership = get_membership(request.user, course_id)
-    run = MatchRun.objects.for_course(membership.course).published().first()
-    mine = circles_of(run=run, student_ids=[membership.user_id]).get(membership.user_id) if run else None
-    dataset = Dataset.objects.select_related("profile_job").filter(pk=mine.dataset_id).first() if mine else None
-    job = dataset.profile_job if dataset else None
-    to_beat = baseline_to_beat(job.result) if job and job.status == "done" else None
-    return render(
-        request,
-        "matching/circle.html",
-        {"membership": membership, "course": membership.course, "run": run, "circle": mine, "to_beat": to_beat},
     )
 
 
@@ -286,8 +188,9 @@ def activity(request, course_id: int):
             "course": course,
             "form": ActivityForm(),
             "activity": activity_for(course=course),
+            "picks_closed_text": services.PICKS_CLOSED,
             "display_url": request.build_absolute_uri(reverse("display", args=[course.display_token])),
-            "run": _current_run(course),
+            "run": current_run(course=course),
         },
     )
 
@@ -322,6 +225,13 @@ def activity_close(request, course_id: int):
 
 @login_required
 @require_POST
+def activity_reopen_picks(request, course_id: int):
+    return _activity_change(request, course_id, services.activity_reopen_picks,
+                            "Picks are open again; the activity goes on without a countdown.")
+
+
+@login_required
+@require_POST
 def activity_anonymous(request, course_id: int):
     return _activity_change(request, course_id, services.course_set_anonymous,
                             "Anonymous mode is on: only counts are shown.", anonymous=True)
@@ -351,17 +261,29 @@ def activity_unlock_rankings(request, course_id: int):
 @login_required
 @require_POST
 def display_link_regenerate(request, course_id: int):
-    return _activity_change(request, course_id, course_regenerate_display_link,
-                            "New projector link made; the old link no longer works.")
+    return _activity_change(request, course_id, services.activity_replace_display_link,
+                            "New projector link made; a projector on the old link says it was replaced.")
 
 
 # --- the projector (no login: the secret link is the key) ------------------------------
 
 
+def _projector_course(token: str) -> Course | None:
+    """The course of a projector link; None when the link was replaced (a wrong link stays a 404)."""
+    try:
+        return get_course_by_display_token(token)
+    except Http404:
+        if display_link_was_replaced(display_token=token):
+            return None
+        raise
+
+
 @require_GET
 def display(request, token: str):
     """The projector page: reached by its secret link, no login in front of the class."""
-    course = get_course_by_display_token(token)
+    course = _projector_course(token)
+    if course is None:
+        return render(request, "matching/display_replaced.html", status=410)
     return render(
         request,
         "matching/display.html",
@@ -373,12 +295,15 @@ def display(request, token: str):
 def _display_board_context(course: Course) -> dict:
     activity = activity_for(course=course)
     revealed = activity.revealed_run
+    board = None if revealed else board_state(course=course, show_names=not course.anonymous)
+    view = run_view(run=revealed, show_names=not course.anonymous) if revealed else None
     return {
         "course": course,
         "activity": activity,
         "etag": course_etag(course=course),
-        "board": None if revealed else board_state(course=course, show_names=not course.anonymous),
-        "view": run_view(run=revealed, show_names=not course.anonymous) if revealed else None,
+        "board": board,
+        "view": view,
+        "grid": board_grid(tiles=len(board.tiles if board else view.circles)),
     }
 
 
@@ -388,7 +313,10 @@ def display_board(request, token: str):
     etag = board_etag(display_token=token)
     if etag is not None and _not_modified(request, etag):
         return HttpResponseNotModified(headers={"ETag": etag})
-    course = get_course_by_display_token(token)
+    course = _projector_course(token)
+    if course is None:
+        # An open projector on a replaced link: live.js shows this and stops polling.
+        return render(request, "matching/_display_replaced.html", status=410)
     context = _display_board_context(course)
     response = render(request, "matching/_board.html", context)
     response["ETag"] = context["etag"]

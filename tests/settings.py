@@ -26,3 +26,6 @@ STORAGES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so a worker process can share the browser tests' database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+# Executing a starter notebook adds seconds to every profile a test runs;
+# the notebook tests (tests/datasets/test_report_notebook.py) turn it on.
+PROFILE_NOTEBOOK_TIMEOUT = 0

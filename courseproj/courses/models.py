@@ -1,3 +1,4 @@
+import re
 import secrets
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -17,9 +18,32 @@ def new_display_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+# What pages call someone who has not given a name yet (sign-up asks for one,
+# a roster supplies one, and the home page asks once): never a piece of their email.
+UNNAMED = "Unnamed member"
+
+
 def display_name_of(*, name: str, email: str) -> str:
-    """What pages call a person: their name, else the part of the email before the @."""
-    return name or email.split("@")[0]
+    """What pages call a person: their name. `email` stays out of it on purpose:
+    an email's local part ("lena.fischer93") is not a name and is not for classmates to see."""
+    return name or UNNAMED
+
+
+# One part of a person's name: letters, with spaces, hyphens, apostrophes and dots between.
+NAME_PART = re.compile(r"[^\W\d_]+(?:[ '’.\-]+[^\W\d_]+)*\.?")
+
+
+def person_name(raw: str) -> str:
+    """A name as people write it: an LMS's "Fischer, Lena" becomes "Lena Fischer".
+
+    Only when both sides read as names: anything else (a formula, "Smith, J. (TA) 2")
+    is kept as it was written.
+    """
+    text = " ".join(raw.split())
+    last, comma, first = (part.strip() for part in text.partition(","))
+    if comma and NAME_PART.fullmatch(last) and NAME_PART.fullmatch(first):
+        return f"{first} {last}"
+    return text
 
 
 class UserManager(BaseUserManager):
@@ -77,6 +101,20 @@ class Course(models.Model):
     interests_locked = models.BooleanField(
         default=False, help_text="Students can no longer change their rankings."
     )
+    # In class, a student goes from the QR code to a first pick without opening
+    # their mailbox; the confirmation email still goes out, and is needed at a
+    # later login (courses/adapter.py).
+    email_confirmation_later = models.BooleanField(
+        "students confirm their email later", default=False,
+        help_text="Students who sign up through this course's join link start at once and confirm their email afterwards.",
+    )
+    # Students who never ranked: left out of the matching (listed for the
+    # instructor) or placed where a circle needs them or where there is room.
+    place_unranked = models.BooleanField(
+        "place students who never ranked", default=False,
+        help_text="The matcher puts them where a circle needs people or where there is room, never at a cost to "
+                  "the others. Off: they are listed for you to place.",
+    )
     # Goes up whenever something shown live changes (a pick, a member, a
     # dataset, a setting, the activity, a matching): the projector and the
     # phones poll it with one indexed read and refetch only when it moved.
@@ -131,12 +169,19 @@ class Membership(models.Model):
 
 
 class RosterEntry(models.Model):
-    """A student the instructor expects, imported from the LMS's CSV."""
+    """A student the instructor expects: imported from the LMS's CSV, or synced from the LMS (LTI Names and Roles)."""
+
+    class Source(models.TextChoices):
+        CSV = "csv", "CSV import"
+        LTI = "lti", "LMS (Names and Roles)"
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="roster")
     email = models.EmailField()
     name = models.CharField(max_length=120, blank=True)
     imported_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.CSV)
+    # Set by the LMS sync when the person left the LMS course (marked, never deleted): "not joined" leaves them out.
+    left_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -4,6 +4,7 @@ from courseproj.courses import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("accounts/name/", views.account_name, name="account_name"),
     path("courses/new/", views.course_create, name="course_create"),
     path("join/", views.join_by_code, name="join_by_code"),
     path("join/<str:code>/", views.join_link, name="join_link"),

@@ -4,19 +4,24 @@ from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from courseproj.courses import services
+from courseproj.courses import limits, services
 from courseproj.courses.access import get_instructor_membership, get_membership, get_staff_membership, get_visible
-from courseproj.courses.forms import CourseCreateForm, CourseSettingsForm, JoinForm, RoleForm, RosterImportForm
+from courseproj.courses.adapter import PENDING_JOIN_SESSION_KEY
+from courseproj.courses.forms import CourseCreateForm, CourseSettingsForm, JoinForm, NameForm, RoleForm, RosterImportForm
 from courseproj.courses.models import Course, Membership, Role
-from courseproj.courses.selectors import roster_not_joined
+from courseproj.courses.selectors import course_next_steps, roster_not_joined
 from courseproj.courses.web import call_service, join_url, qr_svg_response
 
-PENDING_JOIN_SESSION_KEY = "pending_join_code"
+# Someone without a name is asked for one once per session, then left alone.
+NAME_ASKED_SESSION_KEY = "name_asked"
 
 
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "home_anonymous.html")
+    if not request.user.name and not request.session.get(NAME_ASKED_SESSION_KEY):
+        request.session[NAME_ASKED_SESSION_KEY] = True
+        return redirect("account_name")
     pending = request.session.pop(PENDING_JOIN_SESSION_KEY, None)
     if pending:
         return redirect("join_link", code=pending)
@@ -34,6 +39,17 @@ def home(request):
 
 
 @login_required
+def account_name(request):
+    """What every page calls you; home comes next (and a join link you followed)."""
+    form = NameForm(request.POST or None, initial={"name": request.user.name})
+    if request.method == "POST" and form.is_valid():
+        services.user_set_name(user=request.user, name=form.cleaned_data["name"])
+        messages.success(request, f"Saved. Pages show you as {request.user.name}.")
+        return redirect("home")
+    return render(request, "courseproj/account_name.html", {"form": form})
+
+
+@login_required
 @require_POST
 def course_create(request):
     form = CourseCreateForm(request.POST)
@@ -45,11 +61,35 @@ def course_create(request):
     return redirect("course_detail", course_id=course.pk)
 
 
+def _join_limits(request) -> list[tuple[limits.Limit, str]]:
+    """The wrong-join-code limits that apply: the address's, and the user's when signed in."""
+    applying = [(limits.JOIN_WRONG_PER_ADDRESS, limits.client_address(request))]
+    if request.user.is_authenticated:
+        applying.append((limits.JOIN_WRONG_PER_USER, f"user-{request.user.pk}"))
+    return applying
+
+
+def _join_refused(request) -> bool:
+    """Too many wrong codes: say which limit, and look no code up (a right guess must not show)."""
+    reached = [limit for limit, who in _join_limits(request) if limit.reached(who=who)]
+    if reached:
+        messages.error(request, reached[0].message)
+    return bool(reached)
+
+
+def _wrong_code(request, message: str) -> None:
+    for limit, who in _join_limits(request):
+        limit.count(who=who)
+    messages.error(request, message)
+
+
 def _join(request, code: str):
+    if _join_refused(request):
+        return redirect("home")
     try:
         membership, created = services.course_join(user=request.user, code=code)
     except Course.DoesNotExist:
-        messages.error(request, "No course has that join code. Check the code and try again.")
+        _wrong_code(request, "No course has that join code. Check the code and try again.")
         return redirect("home")
     if created:
         messages.success(request, f"Welcome to {membership.course}! Rank the datasets you would like to work on.")
@@ -72,10 +112,12 @@ def join_by_code(request):
 
 def join_link(request, code: str):
     """The link and QR code lead here; a visitor signs up or logs in first, then lands back."""
+    if _join_refused(request):
+        return redirect("home" if request.user.is_authenticated else "account_login")
     course = Course.objects.filter(join_code=code.upper()).first()
     if not request.user.is_authenticated:
         if course is None:
-            messages.error(request, "This join link is not valid any more. Ask your instructor for the new one.")
+            _wrong_code(request, "This join link is not valid any more. Ask your instructor for the new one.")
             return redirect("account_login")
         request.session[PENDING_JOIN_SESSION_KEY] = course.join_code
         messages.info(request, f"Sign up or log in to join {course}.")
@@ -83,7 +125,7 @@ def join_link(request, code: str):
     if request.method == "POST":
         return _join(request, code)
     if course is None:
-        messages.error(request, "This join link is not valid any more. Ask your instructor for the new one.")
+        _wrong_code(request, "This join link is not valid any more. Ask your instructor for the new one.")
         return redirect("home")
     if Membership.objects.filter(course=course, user=request.user).exists():
         return _join(request, code)
@@ -103,6 +145,7 @@ def course_detail(request, course_id: int):
             ranked_count=students.filter(user__interests__course=course).values("user").distinct().count(),
             roster_count=course.roster.count(),
             proposed_count=course.datasets.filter(status="proposed").count(),
+            next_steps=course_next_steps(course=course),
         )
     return render(request, "courseproj/course_detail.html", context)
 

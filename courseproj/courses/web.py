@@ -3,8 +3,10 @@ calling a service with its refusal shown as a message."""
 import io
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -15,9 +17,22 @@ from courseproj.courses.models import Course
 T = TypeVar("T")
 
 
+# SITE_URL's development default names this machine's loopback, which no phone can open.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
 def join_url(request: HttpRequest, course: Course) -> str:
-    """The link a student opens to join (the QR code encodes it)."""
-    return request.build_absolute_uri(reverse("join_link", args=[course.join_code]))
+    """The link a student opens to join (the QR code encodes it): the one place that builds it.
+
+    On SITE_URL when it is set to an address others can reach (production, or the
+    demo serving the room's network, which sets it to the machine's LAN address);
+    else on the address this page was opened at.
+    """
+    path = reverse("join_link", args=[course.join_code])
+    host = urlsplit(settings.SITE_URL).hostname
+    if host and host not in LOOPBACK_HOSTS:
+        return settings.SITE_URL + path
+    return request.build_absolute_uri(path)
 
 
 def qr_svg_response(url: str, *, scale: int = 8) -> HttpResponse:

@@ -14,6 +14,7 @@ from courseproj.courses.models import Membership
 from courseproj.courses.web import call_service, join_url
 from courseproj.dashboard.forms import DashboardFilterForm, RemindForm
 from courseproj.dashboard.selectors.export import export_rows
+from courseproj.dashboard.selectors.inbox import review_inbox
 from courseproj.dashboard.selectors.overview import LISTS, dashboard, filter_rows
 from courseproj.dashboard.selectors.student import student_overview
 from courseproj.planner import services as planner
@@ -49,9 +50,12 @@ def dashboard_page(request, course_id: int):
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    # The review inbox spans every assignment unless one is chosen.
+    chosen = assignment if request.GET.get("assignment") else None
     context = {"membership": membership, "course": membership.course, "board": board, "form": form,
                "page": page, "matches": len(rows), "query": query.urlencode(), "lists": LISTS,
-               "filter_hidden": [("assignment", assignment.pk)] if assignment else []}
+               "filter_hidden": [("assignment", assignment.pk)] if assignment else [],
+               "inbox": review_inbox(course=membership.course, assignment=chosen), "inbox_assignment": chosen}
     template = "dashboard/_students.html" if request.htmx else "dashboard/dashboard.html"
     return render(request, template, context)
 

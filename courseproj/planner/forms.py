@@ -1,5 +1,6 @@
 from django import forms
 
+from courseproj.courses.forms import validate_one_line
 from courseproj.planner.models import DEFAULT_PLAN_FIELDS, PLAN_FIELD_HELP, ChoiceMenu, ProjectAssignment
 
 
@@ -27,6 +28,10 @@ class AssignmentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         fields = self.instance.plan_fields if self.instance.pk else DEFAULT_PLAN_FIELDS
         self.fields["plan_fields_text"].initial = "\n".join(fields)
+
+    def clean_title(self) -> str:
+        validate_one_line(self.cleaned_data["title"])
+        return self.cleaned_data["title"]
 
     def clean_plan_fields_text(self) -> list[str]:
         labels = []
@@ -129,7 +134,7 @@ class PicksForm(forms.Form):
 
 
 class MilestoneForm(forms.Form):
-    title = forms.CharField(max_length=120, label="Milestone")
+    title = forms.CharField(max_length=120, label="Milestone", validators=[validate_one_line])
     due_on = forms.DateField(label="Date", widget=DATE_INPUT)
 
 

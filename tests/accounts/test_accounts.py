@@ -25,7 +25,8 @@ def _login(client, email, password, **extra):
 
 def test_signup_sends_a_verification_email_and_confirming_logs_in(client, db):
     response = client.post(
-        reverse("account_signup"), {"email": "new@example.com", "password1": PASSWORD, "password2": PASSWORD}
+        reverse("account_signup"),
+        {"name": "Nia New", "email": "new@example.com", "password1": PASSWORD, "password2": PASSWORD},
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email_verification_sent")

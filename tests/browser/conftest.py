@@ -100,10 +100,14 @@ def console_errors(request):
     assert not unexpected, "the browser logged errors:\n" + "\n".join(unexpected)
 
 
-def sign_up(page, base_url: str, email: str, password: str = "a-long-test-password-9") -> None:
-    """Sign up through allauth and follow the verification link from the test outbox."""
+def sign_up(page, base_url: str, email: str, password: str = "a-long-test-password-9", name: str = "") -> None:
+    """Sign up through allauth and follow the verification link from the test outbox.
+
+    The name defaults to the address's first part, capitalised ("stu@…" signs up as "Stu").
+    """
     before = len(mail.outbox)
     page.goto(f"{base_url}/accounts/signup/")
+    page.fill("#id_name", name or email.partition("@")[0].capitalize())
     page.fill("#id_email", email)
     page.fill("#id_password1", password)
     page.fill("#id_password2", password)

@@ -38,15 +38,19 @@ def test_instructor_adjusts_and_publishes_and_a_student_sees_the_circle(live_ser
     teacher.goto(f"{live_server.url}/c/{course.pk}/matching/")
     teacher.get_by_role("button", name="Run the matcher").click()
     expect(teacher.get_by_text("share their dataset with a classmate")).to_be_visible()
-    expect(teacher.get_by_text("Never ranked anything (1): Gus Late")).to_be_visible()
+    expect(teacher.get_by_text("Never ranked (1)")).to_be_visible()
+    expect(teacher.locator("#unranked-heading + p + ul")).to_contain_text("Gus Late — no dataset")
     look(teacher, "1-first-run")
     first = MatchRun.objects.get(course=course)
     assert first.result["quality"]["violations"] == 0
 
-    # Move Gus (who never ranked) into Eve's circle: a lock, and the matcher re-runs around it.
-    teacher.get_by_label("Move").select_option(label="Gus Late")
-    teacher.get_by_label("to", exact=True).select_option(label="Handwritten digits")
-    teacher.get_by_role("button", name="Move and lock").click()
+    # Move Gus (who never ranked) into Eve's circle: previewed first, then a lock, and the matcher re-runs around it.
+    teacher.get_by_role("link", name="Place Gus Late").click()
+    teacher.get_by_label("Handwritten digits", exact=False).check()
+    teacher.get_by_role("button", name="Show what changes").click()
+    expect(teacher.get_by_role("columnheader", name="After the move")).to_be_visible()
+    look(teacher, "1b-move-preview")
+    teacher.get_by_role("button", name="Move and lock Gus Late").click()
     expect(teacher.get_by_text("Moved and locked")).to_be_visible()
     circle = teacher.locator(".circle", has=teacher.get_by_text("Handwritten digits", exact=True))
     expect(circle).to_contain_text("Gus Late")
@@ -61,8 +65,9 @@ def test_instructor_adjusts_and_publishes_and_a_student_sees_the_circle(live_ser
     expect(circle.get_by_role("button", name="Unlock")).to_be_visible()
     look(teacher, "2-adjusted")
 
-    teacher.get_by_role("button", name="Publish to students").click()
-    expect(teacher.get_by_text("Published: every student sees their circle")).to_be_visible()
+    teacher.get_by_role("link", name="Publish to students…").click()
+    teacher.get_by_role("button", name="Publish and email 7 students").click()
+    expect(teacher.get_by_text("Published: students see their circle")).to_be_visible()
     published = MatchRun.objects.get(course=course, status=RunStatus.PUBLISHED)
     look(teacher, "3-published")
 

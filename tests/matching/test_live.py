@@ -1,5 +1,8 @@
 """The projector board and the live polls: cheap 304s, full state on change, nothing the course hides."""
+import re
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -9,6 +12,7 @@ from courseproj.courses.services import course_join
 from datasets.services import dataset_review
 from matching import services
 from matching.models import Activity
+from matching.services import PICKS_CLOSED
 from tests import factories
 
 
@@ -34,12 +38,28 @@ def test_projector_page_needs_no_login_and_shows_the_join_code(client, course, c
 
 
 @pytest.mark.parametrize("name", ["display", "display_board", "display_qr"])
-def test_a_wrong_or_revoked_projector_link_is_404(client, course, name, instructor, client_for):
-    old = course.display_token
+def test_a_wrong_projector_link_is_404(client, course, name):
     assert client.get(reverse(name, args=["not-the-token"])).status_code == 404
-    client_for(instructor).post(reverse("display_link_regenerate", args=[course.pk]))
+
+
+def test_a_replaced_projector_link_says_so_to_a_fresh_load_and_to_an_open_projector(client, course, catalog, instructor,
+                                                                                   client_for):
+    old = course.display_token
+    etag = _board(client, course)["ETag"]
+    # Twice, as a double-click does: the first link is still known as replaced.
+    for _ in range(2):
+        client_for(instructor).post(reverse("display_link_regenerate", args=[course.pk]))
     client.logout()
-    assert client.get(reverse(name, args=[old])).status_code == 404
+    page = client.get(reverse("display", args=[old]))
+    assert page.status_code == 410
+    assert "This projector link was replaced" in page.content.decode()
+    assert "Live activity page" in page.content.decode()
+    poll = client.get(reverse("display_board", args=[old]), HTTP_X_LIVE="1", HTTP_IF_NONE_MATCH=etag)
+    assert poll.status_code == 410
+    assert "data-live-gone" in poll.content.decode() and "<html" not in poll.content.decode()
+    assert client.get(reverse("display_qr", args=[old])).status_code == 404
+    course.refresh_from_db()
+    assert client.get(reverse("display", args=[course.display_token])).status_code == 200
 
 
 def test_unchanged_board_answers_304_and_a_pick_changes_it(client, course, catalog, student):
@@ -91,7 +111,7 @@ def test_a_lonely_pick_is_marked_with_a_similar_suggestion(client, course, stude
     _pick(course, other, orchids)
     page = _board(client, course).content.decode()
     assert "tile--lonely" in page
-    assert "Similar: <strong>Orchid flowers</strong> (2)" in page
+    assert "— Similar: <strong>Orchid flowers</strong> (2)" in page and "alone-badge" in page
 
 
 def test_student_page_suggests_a_similar_dataset_for_a_lonely_pick(client_for, course, student, classmate):
@@ -180,3 +200,47 @@ def test_revealed_run_shows_circles_on_the_projector(client, client_for, course,
     client.logout()
     page = _board(client, course).content.decode()
     assert "Proposed circles" in page and "Sam Student" in page and "Cleo Classmate" in page
+
+
+def _times_up(course):
+    services.activity_open(course=course, minutes=5)
+    Activity.objects.filter(course=course).update(ends_at=timezone.now() - timezone.timedelta(seconds=1))
+
+
+def test_the_countdown_is_rendered_with_its_time_never_blank(client, course, catalog):
+    services.activity_open(course=course, minutes=7)
+    page = _board(client, course).content.decode()
+    assert re.search(r'data-countdown-end="[^"]+" data-server-now="[^"]+">[67]:[0-5]\d</span>', page)
+    assert ">…<" not in page
+
+
+def test_times_up_closes_picks_until_the_instructor_reopens_them(client_for, course, instructor, student, catalog):
+    _times_up(course)
+    with pytest.raises(ValidationError, match="Time's up — your instructor closed the picks"):
+        _pick(course, student, catalog[0])
+    phone = client_for(student)
+    response = phone.post(reverse("interest_add", args=[course.pk, catalog[0].pk]), follow=True)
+    page = response.content.decode()
+    assert "Time’s up — your instructor closed the picks." in page
+    assert f'action="{reverse("interest_add", args=[course.pk, catalog[0].pk])}"' not in page  # no Add buttons
+    assert ">Time&#x27;s up</span>" in page  # the phone's countdown
+    controller = client_for(instructor).get(reverse("activity", args=[course.pk])).content.decode()
+    assert "Time&#x27;s up" in controller and "Reopen picks" in controller
+    client_for(instructor).post(reverse("activity_reopen_picks", args=[course.pk]))
+    activity = Activity.objects.get(course=course)
+    assert activity.is_open and activity.ends_at is None
+    _pick(course, student, catalog[0])
+
+
+def test_the_projector_says_the_picks_are_closed(client, course, catalog):
+    _times_up(course)
+    page = _board(client, course).content.decode()
+    assert ">Time&#x27;s up</span>" in page and "Picks are closed" in page
+
+
+def test_students_cannot_reopen_the_picks(client_for, course, student, outsider):
+    _times_up(course)
+    assert client_for(student).post(reverse("activity_reopen_picks", args=[course.pk])).status_code == 403
+    assert client_for(outsider).post(reverse("activity_reopen_picks", args=[course.pk])).status_code == 404
+    assert Activity.objects.get(course=course).picks_closed
+    assert PICKS_CLOSED.startswith("Time's up")

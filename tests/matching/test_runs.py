@@ -66,7 +66,7 @@ def test_students_who_never_ranked_are_listed_not_dropped(client_for, course, in
     run = MatchRun.objects.get(course=course)
     assert run.result["not_ranked"] == [late.pk]
     page = client_for(instructor).get(reverse("matching", args=[course.pk])).content.decode()
-    assert "Never ranked anything (1): Zed Late" in page
+    assert "Never ranked (1)" in page and "Zed Late — <span class=\"badge badge--warn\">no dataset</span>" in page
 
 
 def test_move_locks_the_student_and_the_rerun_keeps_it(client_for, course, instructor, catalog, ranked_class):
