@@ -399,8 +399,10 @@ NOTIFY_RETRY_AFTER = timedelta(minutes=2)
 
 def match_runs_notify_sweep() -> int:
     """Queue the circle emails of published runs that never went out. Run by beat; returns runs queued."""
+    # A run that used up its attempts is left alone: its claim would refuse it anyway.
     due = MatchRun.objects.published().filter(
-        notified_at__isnull=True, published_at__lt=timezone.now() - NOTIFY_RETRY_AFTER
+        notified_at__isnull=True, published_at__lt=timezone.now() - NOTIFY_RETRY_AFTER,
+        notify_attempts__lt=NOTIFY_MAX_ATTEMPTS,
     )
     return sum(match_run_notify_send(run_id=run_id) for run_id in due.values_list("pk", flat=True))
 
