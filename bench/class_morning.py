@@ -438,7 +438,7 @@ def main() -> None:
         fresh_database(env)
         seeded = seed(env, args.students)
         processes.append(start(env, [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
-                                     "courseproj.wsgi"], var_dir / "web.log"))
+                                     "courseproj.asgi:application"], var_dir / "web.log"))
         processes.append(start(env, [sys.executable, "-m", "celery", "-A", "courseproj", "worker", "-Q",
                                      "default,profiling", "--loglevel", "WARNING"], var_dir / "worker.log",
                                nice=args.worker_nice))

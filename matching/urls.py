@@ -1,9 +1,10 @@
 from django.urls import path
 
-from matching import run_views, views
+from matching import live_views, run_views, views
 
 urlpatterns = [
     path("c/<id:course_id>/interests/", views.interests, name="interests"),
+    path("c/<id:course_id>/interests/stream/", live_views.interests_stream, name="interests_stream"),
     path("c/<id:course_id>/interests/everyone/", views.everyone, name="everyone"),
     path("c/<id:course_id>/interests/<id:dataset_id>/add/", views.interest_add, name="interest_add"),
     path("c/<id:course_id>/interests/<id:dataset_id>/remove/", views.interest_remove, name="interest_remove"),
@@ -44,5 +45,6 @@ urlpatterns = [
     # The projector: its secret link is the only key (no login in front of the class).
     path("display/<str:token>/", views.display, name="display"),
     path("display/<str:token>/board/", views.display_board, name="display_board"),
+    path("display/<str:token>/stream/", live_views.display_stream, name="display_stream"),
     path("display/<str:token>/qr.svg", views.display_qr, name="display_qr"),
 ]

@@ -16,13 +16,12 @@ from courseproj.courses.web import call_service, join_url, qr_svg_response
 from datasets.models import Dataset
 from matching import services
 from matching.forms import ActivityForm
+from matching.live_payloads import board_context, phone_state
 from matching.models import Interest
-from matching.runs import current_run, run_view
+from matching.runs import current_run
 from matching.selectors import (
     activity_for,
     board_etag,
-    board_grid,
-    board_state,
     course_etag,
     display_link_was_replaced,
     interest_board,
@@ -30,8 +29,9 @@ from matching.selectors import (
     suggestions_for_lonely,
 )
 
-# How often pages poll the board (ms). The projector polls fast so a pick shows
-# within a second; phones poll slower to spare their batteries and the server.
+# How often pages poll the board (ms) when they cannot hold a stream
+# (matching/live_views.py). The projector polls fast so a pick shows within a
+# second; phones poll slower to spare their batteries and the server.
 PROJECTOR_POLL_MS = 500
 PHONE_POLL_MS = 2000
 
@@ -44,7 +44,8 @@ def _interests_context(membership) -> dict:
     ranked_ids = {i.dataset_id for i in ranking}
     activity = activity_for(course=course)
     board = interest_board(course=course, viewer=membership)
-    catalog = [d for d in Dataset.objects.for_course(course).in_catalog() if d.pk not in ranked_ids]
+    in_catalog = list(Dataset.objects.for_course(course).in_catalog())
+    catalog = [d for d in in_catalog if d.pk not in ranked_ids]
     # A pick nobody else shares gets a suggestion: the most similar dataset others picked.
     suggestions = suggestions_for_lonely(
         course=course,
@@ -61,6 +62,8 @@ def _interests_context(membership) -> dict:
         "ranking": [(i, board[i.dataset_id], suggestions.get(i.dataset_id)) for i in ranking],
         "catalog": [(d, board[d.pk]) for d in catalog],
         "slots_left": max(0, course.ranking_size - len(ranking)),
+        # What the page shows besides the who-lines: a stream saying otherwise makes it refetch.
+        "live_state": phone_state(course=course, activity=activity, catalog=[(d.pk, d.title) for d in in_catalog]),
     }
 
 
@@ -288,23 +291,8 @@ def display(request, token: str):
         request,
         "matching/display.html",
         {"course": course, "join_url": join_url(request, course), "poll_ms": PROJECTOR_POLL_MS,
-         **_display_board_context(course)},
+         **board_context(course)},
     )
-
-
-def _display_board_context(course: Course) -> dict:
-    activity = activity_for(course=course)
-    revealed = activity.revealed_run
-    board = None if revealed else board_state(course=course, show_names=not course.anonymous)
-    view = run_view(run=revealed, show_names=not course.anonymous) if revealed else None
-    return {
-        "course": course,
-        "activity": activity,
-        "etag": course_etag(course=course),
-        "board": board,
-        "view": view,
-        "grid": board_grid(tiles=len(board.tiles if board else view.circles)),
-    }
 
 
 @require_GET
@@ -317,7 +305,7 @@ def display_board(request, token: str):
     if course is None:
         # An open projector on a replaced link: live.js shows this and stops polling.
         return render(request, "matching/_display_replaced.html", status=410)
-    context = _display_board_context(course)
+    context = board_context(course)
     response = render(request, "matching/_board.html", context)
     response["ETag"] = context["etag"]
     response["Cache-Control"] = "no-cache"

@@ -19,6 +19,17 @@ def _clean_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _live_streams_end_with_the_test():
+    """A page's live stream (matching/live.py) ends with its test: the process's reading thread stops
+    and closes its database connection before the test database is flushed or dropped."""
+    yield
+    from matching.live import hub
+
+    if hub.count or hub._thread is not None:
+        hub.stop()
+
+
 # --- the cast: an instructor, two students, and an outsider from another course ---
 
 

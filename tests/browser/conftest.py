@@ -68,6 +68,21 @@ class ConsoleErrors:
         return [message for message in self.messages if not any(text in message for text in self.allowed)]
 
 
+# The browser contexts the running test opened (console_errors records them).
+_OPEN_CONTEXTS: list = []
+
+
+def close_open_contexts() -> None:
+    """A test's pages end with it: none goes on polling or holding a live stream into the next test,
+    and none sees its server killed under it (app_server closes them first)."""
+    while _OPEN_CONTEXTS:
+        context = _OPEN_CONTEXTS.pop()
+        try:
+            context.close()
+        except Exception:  # already closed by the test, or the browser went away
+            pass
+
+
 @pytest.fixture(autouse=True)
 def console_errors(request):
     """Every browser test fails when a page it opened logged a console error or threw (a CSP violation does).
@@ -84,11 +99,13 @@ def console_errors(request):
     def watched_context(*args, **kwargs):
         context = new_context(*args, **kwargs)
         errors.watch(context)
+        _OPEN_CONTEXTS.append(context)
         return context
 
     def watched_page(*args, **kwargs):
         page = new_page(*args, **kwargs)
         errors.watch(page.context)
+        _OPEN_CONTEXTS.append(page.context)
         return page
 
     browser.new_context, browser.new_page = watched_context, watched_page
@@ -96,6 +113,7 @@ def console_errors(request):
         yield errors
     finally:
         del browser.new_context, browser.new_page  # back to the class's methods
+        close_open_contexts()
     unexpected = errors.unexpected()
     assert not unexpected, "the browser logged errors:\n" + "\n".join(unexpected)
 
@@ -130,6 +148,7 @@ def app_server(transactional_db, tmp_path, django_db_blocker):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url(connection.settings_dict)}
     server = WebServer(env=env, log_dir=tmp_path).start()
     yield server
+    close_open_contexts()  # before the server goes: a page whose stream is cut would log an error
     server.stop()
     with django_db_blocker.unblock():
         close_database_sessions()

@@ -93,19 +93,32 @@ def test_gunicorn_config_sizes_workers_from_the_cpus_and_outlasts_the_slowest_re
     env = _production_env(tmp_path)
     env.pop("WEB_CONCURRENCY", None)
     result = subprocess.run([sys.executable, "-m", "gunicorn", "--print-config", "-c", "deploy/gunicorn.conf.py",
-                             "courseproj.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                             "courseproj.asgi:application"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     config = dict(re.findall(r"^(\w+)\s+= (.*)$", result.stdout, re.M))
     assert int(config["workers"]) == 2 * os.cpu_count() + 1
     # The slowest request: the matcher's 10 s in a web request, a publish to a frozen Redis (<= 8 s).
     assert int(config["timeout"]) >= 30 and int(config["graceful_timeout"]) >= 10
     assert "x-request-id" in config["access_log_format"]
+    # ASGI workers: the live board's event streams (courseproj/serving.py); two view threads each.
+    assert config["worker_class"] == "courseproj.serving.Worker" and int(config["threads"]) == 2
+
+
+def test_every_form_of_the_web_serves_the_asgi_app():
+    web = {
+        "Procfile": dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line)["web"],
+        "Dockerfile": (ROOT / "deploy" / "Dockerfile").read_text().rsplit("CMD", 1)[1],
+        "compose": " ".join(_compose()["services"]["web"]["command"]),
+        "systemd": (ROOT / "deploy" / "systemd" / "courseproj-web.service").read_text().split("ExecStart=", 1)[1],
+    }
+    for form, command in web.items():
+        assert "deploy/gunicorn.conf.py" in command and "courseproj.asgi:application" in command, form
 
 
 def test_gunicorn_access_log_names_the_request_id_and_health_is_served_over_plain_http(tmp_path):
     port = _free_port()
     env = _production_env(tmp_path, PORT=str(port), GUNICORN_HOST="127.0.0.1", WEB_CONCURRENCY="1")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "courseproj.wsgi"],
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "courseproj.asgi:application"],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         status = None

@@ -15,8 +15,8 @@ from tests import factories
 PUBLIC_URL_NAMES = {"home", "course_create", "join_by_code", "join_link", "health"}
 # The LMS's doors (tests/lti/test_launch_security.py); the configuration page is for Django staff only.
 PUBLIC_URL_NAMES |= {"lti_login", "lti_launch", "lti_deep_link", "lti_jwks", "lti_config"}
-# The projector's pages: the secret link is the key (tests/matching/test_live.py).
-TOKEN_URL_NAMES = {"display", "display_board", "display_qr"}
+# The projector's pages: the secret link is the key (tests/matching/test_live.py, test_live_streams.py).
+TOKEN_URL_NAMES = {"display", "display_board", "display_qr", "display_stream"}
 PUBLIC_PREFIXES = ("accounts/", "admin/")
 
 

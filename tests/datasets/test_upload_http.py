@@ -89,6 +89,28 @@ def test_row3_a_200_mb_upload_is_refused_before_its_body_is_sent(web, course, se
     assert not Dataset.objects.exists() and not ProfileJob.objects.exists()
 
 
+@pytest.mark.reliability(3)
+def test_row3_a_chunked_upload_without_a_length_is_refused_unread(web, course, session):
+    head = (
+        f"POST /c/{course.pk}/datasets/upload/ HTTP/1.1\r\nHost: 127.0.0.1:{web.port}\r\n"
+        f"Cookie: sessionid={session}\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    chunk = b"a" * 64 * 1024
+    with socket.create_connection(("127.0.0.1", web.port), timeout=10) as sock:
+        sock.sendall(head + f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")  # one chunk, then nothing
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            received = sock.recv(65536)
+            if not received:
+                break
+            answer += received
+
+    status_line, _, _ = answer.partition(b"\r\n")
+    assert b" 411 " in status_line, answer[:300]
+    assert not Dataset.objects.exists() and not ProfileJob.objects.exists()
+
+
 @pytest.mark.reliability(24)
 def test_row24_a_double_click_makes_one_dataset_and_one_job(web, course, session):
     cookie, token = _csrf(web, course, session)

@@ -201,7 +201,8 @@ class Worker(_Process):
 
 
 class WebServer(_Process):
-    """The app under gunicorn on the test database, as the drills' web side."""
+    """The app under gunicorn on the test database, as the drills' web side: production's config
+    (deploy/gunicorn.conf.py: ASGI workers, courseproj/serving.py) with two workers on a free port."""
 
     def __init__(self, *, env: dict, log_dir: Path):
         self.port = free_port()
@@ -212,8 +213,8 @@ class WebServer(_Process):
     def start(self) -> "WebServer":
         with open(self.log, "ab") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "courseproj.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                 "--workers", "2", "--timeout", "60", "--log-level", "warning"],
+                [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "courseproj.asgi:application",
+                 "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--timeout", "60", "--log-level", "warning"],
                 cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
             )
 
