@@ -111,22 +111,26 @@ def matching_move(request, course_id: int, run_id: int):
     return redirect("matching", course_id=course_id)
 
 
+def _run_change(request, course_id: int, run_id: int, service, text: str, **changes):
+    """Apply one of the editor's switches to a run (`service(run=..., **changes)`) and say so; a refusal says why."""
+    run = _staff_run(request, course_id, run_id)
+    if call_service(request, service, run=run, **changes)[0]:
+        messages.success(request, text)
+    return redirect("matching", course_id=course_id)
+
+
 @login_required
 @require_POST
 def matching_lock(request, course_id: int, run_id: int, dataset_id: int):
-    run = _staff_run(request, course_id, run_id)
-    if call_service(request, services.match_run_lock_circle, run=run, dataset_id=dataset_id, locked=True)[0]:
-        messages.success(request, "Circle locked: re-runs keep it.")
-    return redirect("matching", course_id=course_id)
+    return _run_change(request, course_id, run_id, services.match_run_lock_circle, "Circle locked: re-runs keep it.",
+                       dataset_id=dataset_id, locked=True)
 
 
 @login_required
 @require_POST
 def matching_unlock(request, course_id: int, run_id: int, dataset_id: int):
-    run = _staff_run(request, course_id, run_id)
-    if call_service(request, services.match_run_lock_circle, run=run, dataset_id=dataset_id, locked=False)[0]:
-        messages.success(request, "Circle unlocked.")
-    return redirect("matching", course_id=course_id)
+    return _run_change(request, course_id, run_id, services.match_run_lock_circle, "Circle unlocked.",
+                       dataset_id=dataset_id, locked=False)
 
 
 def _unranked_policy(request, course_id: int, *, place: bool, text: str):
@@ -167,29 +171,22 @@ def matching_publish_confirm(request, course_id: int, run_id: int):
 @login_required
 @require_POST
 def matching_publish(request, course_id: int, run_id: int):
-    run = _staff_run(request, course_id, run_id)
-    if call_service(request, services.match_run_publish, run=run)[0]:
-        messages.success(request, "Published: students see their circle, the projector shows it; "
-                                  "the emails are on their way.")
-    return redirect("matching", course_id=course_id)
+    return _run_change(request, course_id, run_id, services.match_run_publish,
+                       "Published: students see their circle, the projector shows it; the emails are on their way.")
 
 
 @login_required
 @require_POST
 def matching_reveal(request, course_id: int, run_id: int):
-    run = _staff_run(request, course_id, run_id)
-    services.activity_reveal(course=run.course, run=run)
-    messages.success(request, "The projector shows the circles.")
-    return redirect("matching", course_id=course_id)
+    return _run_change(request, course_id, run_id, services.match_run_show, "The projector shows the circles.",
+                       shown=True)
 
 
 @login_required
 @require_POST
 def matching_hide(request, course_id: int, run_id: int):
-    run = _staff_run(request, course_id, run_id)
-    services.activity_reveal(course=run.course, run=None)
-    messages.success(request, "The projector shows the interest board again.")
-    return redirect("matching", course_id=course_id)
+    return _run_change(request, course_id, run_id, services.match_run_show,
+                       "The projector shows the interest board again.", shown=False)
 
 
 @login_required

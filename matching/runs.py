@@ -3,12 +3,11 @@
 A run's result keeps the engine's output with ids as strings: students by user
 id, datasets by dataset id. Everything here turns those into names and titles.
 """
-import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from courseproj.courses.models import Course
+from courseproj.courses.models import Course, greeting
 from datasets.models import Dataset
 from matching.models import MatchRun, RunStatus
 
@@ -35,10 +34,6 @@ ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 REMOVED = "(a dataset that was removed)"
 LEFT = "(left the course)"
 
-# The engine's sentences name a dataset by its id right after one of these words
-# ("placed on 17,", "Your first choice, 17, is full"); counts never follow them.
-_DATASET_IN_DETAIL = re.compile(r"\b(on|keep|joined|choice,|have) (\d+)(?=[,.])")
-
 
 def current_run(*, course: Course) -> MatchRun | None:
     """The draft being worked on, else the published run."""
@@ -46,9 +41,17 @@ def current_run(*, course: Course) -> MatchRun | None:
     return runs.filter(status=RunStatus.DRAFT).first() or runs.published().first()
 
 
-def readable(detail: str, titles: dict[str, str]) -> str:
-    """An explanation with dataset titles in place of the engine's ids."""
-    return _DATASET_IN_DETAIL.sub(lambda m: f"{m[1]} {titles.get(m[2], REMOVED)}", detail or "")
+def readable(explanation: dict | None, titles: dict[str, str]) -> str:
+    """The sentence a student reads: the engine's template with dataset titles in the places it gives for them.
+
+    A run stored before the engine gave templates shows its sentence as it is (with ids).
+    """
+    if not explanation:
+        return ""
+    template = explanation.get("template")
+    if template is None:
+        return explanation.get("detail") or ""
+    return template.format(*(titles.get(str(d), REMOVED) for d in explanation.get("datasets") or []))
 
 
 def _titles(course: Course) -> dict[str, str]:
@@ -146,7 +149,7 @@ def _member(student: str, result: dict, names: dict[str, str], titles: dict[str,
         name=names.get(student, LEFT),
         rank=explanation["rank"] if explanation else 1,
         reason=REASON_LABELS.get(explanation["reason"], explanation["reason"]) if explanation else "",
-        detail=readable(explanation["detail"], titles) if explanation else "",
+        detail=readable(explanation, titles),
         dataset=titles.get(dataset, REMOVED) if dataset else "",
         locked=student in locks,
         solo=student in (result.get("solo") or []) and (result.get("circles") or {}).get(dataset or "") == [student],
@@ -271,13 +274,12 @@ def circles_of(*, run: MatchRun, student_ids: list[int]) -> dict[int, StudentCir
     found = {}
     for student_id, dataset_id in placed.items():
         other_dataset = related.get(str(student_id))
-        explanation = explanations.get(str(student_id))
         found[student_id] = StudentCircle(
             dataset_id=int(dataset_id),
             dataset_title=titles.get(dataset_id, REMOVED),
             classmates=[names[s] for s in circles.get(dataset_id, []) if s != str(student_id) and s in names],
             related_title=titles.get(other_dataset) if other_dataset else None,
-            reason=readable(explanation["detail"], titles) if explanation else "",
+            reason=readable(explanations.get(str(student_id)), titles),
         )
     return found
 
@@ -285,7 +287,7 @@ def circles_of(*, run: MatchRun, student_ids: list[int]) -> dict[int, StudentCir
 def unplaced_reason(*, run: MatchRun, student_id: int) -> str:
     """Why a student of the run has no dataset (the engine's sentence), or ""."""
     explanation = ((run.result or {}).get("explanations") or {}).get(str(student_id))
-    return readable(explanation["detail"], _titles(run.course)) if explanation else ""
+    return readable(explanation, _titles(run.course)) if explanation else ""
 
 
 @dataclass
@@ -316,7 +318,7 @@ def circle_emails(*, run: MatchRun) -> list[CircleEmail]:
             who = "Nobody else has it yet; your instructor will help you find someone to confer with."
         why = f"\nWhy this dataset: {circle.reason}\n" if circle.reason else ""
         body = (
-            f"Hello {membership.user.display_name},\n\n"
+            f"{greeting(membership.user.name)}\n\n"
             f"The matching for {course.title} is published. Your dataset: {circle.dataset_title}.\n{who}\n{why}\n"
             f"See your circle and the dataset's profile: {settings.SITE_URL}/c/{course.pk}/circle/\n"
         )

@@ -26,14 +26,14 @@ def interest_board(*, course: Course, viewer: Membership) -> dict[int, DatasetIn
     rows = (
         Interest.objects.for_course(course)
         .order_by("student__name", "student__email")
-        .values_list("dataset_id", "student_id", "student__name", "student__email")
+        .values_list("dataset_id", "student_id", "student__name")
     )
-    for dataset_id, student_id, name, email in rows:
+    for dataset_id, student_id, name in rows:
         entry = board[dataset_id]
         entry.count += 1
         entry.students.add(student_id)
         if show_names:
-            entry.names.append(display_name_of(name=name, email=email))
+            entry.names.append(display_name_of(name=name))
     return board
 
 
@@ -217,11 +217,11 @@ def board_state(*, course: Course, show_names: bool) -> Board:
         Interest.objects.for_course(course)
         .filter(dataset_id__in=titles, student__memberships__course=course, student__memberships__role="student")
         .order_by("student__name", "student__email")
-        .values_list("dataset_id", "student_id", "student__name", "student__email", "solo")
+        .values_list("dataset_id", "student_id", "student__name", "solo")
     )
     solo = set()
-    for dataset_id, student_id, name, email, is_solo in rows:
-        names[dataset_id].append(display_name_of(name=name, email=email))
+    for dataset_id, student_id, name, is_solo in rows:
+        names[dataset_id].append(display_name_of(name=name))
         interested[dataset_id].add(student_id)
         if is_solo:
             solo.add(dataset_id)

@@ -185,6 +185,11 @@ def activity_reveal(*, course: Course, run: MatchRun | None) -> Activity:
     return _activity_update(course=course, revealed_run=run)
 
 
+def match_run_show(*, run: MatchRun, shown: bool) -> Activity:
+    """Show a run's circles on the projector, or (shown=False) go back to the interest board."""
+    return activity_reveal(course=run.course, run=run if shown else None)
+
+
 def course_set_anonymous(*, course: Course, anonymous: bool) -> Course:
     return course_update(course=course, anonymous=anonymous)
 

@@ -23,10 +23,15 @@ def new_display_token() -> str:
 UNNAMED = "Unnamed member"
 
 
-def display_name_of(*, name: str, email: str) -> str:
-    """What pages call a person: their name. `email` stays out of it on purpose:
-    an email's local part ("lena.fischer93") is not a name and is not for classmates to see."""
+def display_name_of(*, name: str) -> str:
+    """What pages call a person: their name. Never their email: an email's local part
+    ("lena.fischer93") is not a name and is not for classmates to see."""
     return name or UNNAMED
+
+
+def greeting(name: str) -> str:
+    """An email's first line: "Hello Lena Fischer," and, for someone who gave no name, a plain "Hello,"."""
+    return f"Hello {name}," if name else "Hello,"
 
 
 # One part of a person's name: letters, with spaces, hyphens, apostrophes and dots between.
@@ -78,7 +83,7 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return display_name_of(name=self.name, email=self.email)
+        return display_name_of(name=self.name)
 
 
 class Course(models.Model):

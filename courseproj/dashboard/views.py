@@ -75,7 +75,7 @@ def _recipients(request, course, board, list_name: str) -> list[planner.Recipien
         return [planner.Recipient(e.email, e.name, link) for e in board.not_joined]
     target = "interests" if list_name == "not_ranked" else "assignments"
     link = request.build_absolute_uri(reverse(target, args=[course.pk]))
-    return [planner.Recipient(r.email, r.name, link) for r in board.in_list(list_name)]
+    return [planner.Recipient(r.email, r.membership.user.name, link) for r in board.in_list(list_name)]
 
 
 @login_required

@@ -126,10 +126,10 @@ class OptionTally:
 def pick_tally(*, assignment: ProjectAssignment) -> tuple[list[OptionTally], list[str]]:
     """Who picked what and how often; and who took the alternative track."""
     names: dict[int, list[str]] = defaultdict(list)
-    for option_id, name, email in ChoicePick.objects.filter(plan__assignment=assignment).order_by(
+    for option_id, name in ChoicePick.objects.filter(plan__assignment=assignment).order_by(
         "plan__student__name", "plan__student__email"
-    ).values_list("option_id", "plan__student__name", "plan__student__email"):
-        names[option_id].append(display_name_of(name=name, email=email))
+    ).values_list("option_id", "plan__student__name"):
+        names[option_id].append(display_name_of(name=name))
     tallies = []
     menu = ChoiceMenu.objects.filter(assignment=assignment).first()
     if menu:

@@ -17,7 +17,7 @@ from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from courseproj.courses.models import Course, Membership
+from courseproj.courses.models import Course, Membership, greeting
 
 from courseproj.planner.models import EDITABLE_PLAN_STATUSES, ChoiceCategory, ChoiceMenu, ChoiceOption, ChoicePick, Plan, PlanComment, PlanMilestone, PlanStatus, ProjectAssignment
 from matching.models import Interest
@@ -406,18 +406,18 @@ REMINDERS = {
     ),
     "not_ranked": (
         "Rank your datasets for {course}",
-        "Hello {name},\n\nYou have not ranked any datasets for the mini-project in {course} yet.\n"
+        "{hello}\n\nYou have not ranked any datasets for the mini-project in {course} yet.\n"
         "Choose a dataset at least one other student also works on, so you have someone to confer with.\n"
         "Rank them here: {link}\n",
     ),
     "no_plan": (
         "Submit your plan for {assignment}",
-        "Hello {name},\n\nYour plan for {assignment} in {course} has not been submitted yet"
+        "{hello}\n\nYour plan for {assignment} in {course} has not been submitted yet"
         " (due {due}).\nOpen it here: {link}\n",
     ),
     "changes_requested": (
         "Your plan for {assignment} needs changes",
-        "Hello {name},\n\nYour instructor asked for changes to your plan for {assignment} in {course}.\n"
+        "{hello}\n\nYour instructor asked for changes to your plan for {assignment} in {course}.\n"
         "Read the comments and resubmit: {link}\n",
     ),
 }
@@ -426,7 +426,7 @@ REMINDERS = {
 @dataclass(frozen=True)
 class Recipient:
     email: str
-    name: str
+    name: str  # their own name ("" when they gave none: the email says a plain "Hello,")
     link: str
 
 
@@ -449,7 +449,7 @@ def stragglers_remind(*, course: Course, list_name: str, recipients: list[Recipi
     facts = {"course": course.title, "assignment": assignment.title if assignment else "",
              "due": f"{assignment.due_on:%A %-d %B}" if assignment else ""}
     emails = [
-        [_one_line(subject.format(**facts)), body.format(**facts, name=r.name, link=r.link),
+        [_one_line(subject.format(**facts)), body.format(**facts, hello=greeting(r.name), link=r.link),
          settings.DEFAULT_FROM_EMAIL, [r.email]]
         for r in recipients
     ]

@@ -135,3 +135,21 @@ def test_allauth_addresses_people_by_name_and_the_nameless_by_their_own_email(db
 
     assert user_display(User(name="Lena Fischer", email="lena@example.com")) == "Lena Fischer"
     assert user_display(User(name="", email="lena@example.com")) == "lena@example.com"  # a message to themselves
+
+
+def test_emails_greet_the_nameless_with_a_plain_hello(client_for, course, instructor, student, dataset, worker_inline):
+    from django.core import mail
+
+    from matching import services as matching
+    from matching.runs import circle_emails
+
+    nameless = factories.MembershipFactory(course=course, role="student", user__name="").user
+    client_for(instructor).post(reverse("dashboard_remind", args=[course.pk]), {"list": "not_ranked"})
+    bodies = {m.to[0]: m.body for m in mail.outbox}
+    assert bodies[nameless.email].startswith("Hello,\n\n") and bodies[student.email].startswith("Hello Sam Student,\n")
+
+    for person in (student, nameless):
+        factories.InterestFactory(dataset=dataset, student=person, rank=1)
+    emails = {e.to: e.body for e in circle_emails(run=matching.match_run_start(course=course))}
+    assert emails[nameless.email].startswith("Hello,\n\n") and emails[student.email].startswith("Hello Sam Student,\n")
+    assert UNNAMED not in emails[nameless.email] + bodies[nameless.email]

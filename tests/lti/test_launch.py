@@ -201,8 +201,11 @@ def test_jwks_publishes_public_keys_only(client, tool):
     assert keys and all("d" not in k and k["alg"] == "RS256" for k in keys)
 
 
-def test_configuration_page_is_for_django_staff(client, tool, client_for, outsider):
+def test_configuration_page_is_for_django_staff(client, tool, client_for, outsider, instructor):
+    """A site-wide page (the tool's URLs, then the admin's registrations): a course's instructor is not enough."""
     assert client_for(outsider).get("/lti/config/").status_code == 404
+    assert client_for(instructor).get("/lti/config/").status_code == 404
+    assert client.get("/lti/config/").status_code == 404
     admin = User.objects.create_user("admin@example.com", password="x", is_staff=True)
     page = client_for(admin).get("/lti/config/")
     assert page.status_code == 200

@@ -8,6 +8,7 @@ from matching import services
 from matching.engine import FAIRNESS_STATEMENT
 from matching.models import Activity, Interest, MatchRun, RunStatus
 from matching.selectors import board_state
+from tests import factories
 from tests.matching.test_runs import _rank, _student, catalog, ranked_class  # noqa: F401 (fixtures)
 
 
@@ -133,6 +134,42 @@ def test_each_student_sees_why_in_one_sentence_with_titles_not_ids(client_for, c
     assert "Why this dataset: Your first choice, Iris, is full: it has the maximum of 2 students." in page
     first = next(p for p in full_first_choice if p != second)
     assert "It is your first choice." in client_for(first).get(reverse("circle", args=[course.pk])).content.decode()
+
+
+def test_reasons_put_titles_where_the_engine_names_datasets_whatever_the_titles_say(
+    client_for, course, instructor, catalog
+):
+    """The app fills the engine's template: a title holding the words its sentences use ("on 3", "was", braces)
+    stays whole, and a dataset removed since the run is named as such."""
+    course_update(course=course, max_circle_size=2)
+    odd = factories.DatasetFactory(course=course, title="Trains on {3}, was late")
+    people = [_student(course, n) for n in ("Ann", "Ben", "Cal")]
+    for person in people:
+        _rank(course, person, odd, catalog["Wine"])
+    _rank(course, _student(course, "Dee"), catalog["Wine"])
+    run = services.match_run_start(course=course)
+    second = next(p for p in people if run.result["explanations"].get(str(p.pk)))
+    assert run.result["explanations"][str(second.pk)]["datasets"] == [str(odd.pk)]
+    preview = reverse("matching_move_preview", args=[course.pk, run.pk]) + f"?student={second.pk}"
+    said = "Your first choice, Trains on {3}, was late, is full: it has the maximum of 2 students."
+    assert said in client_for(instructor).get(preview).content.decode()
+    services.match_run_publish(run=run)
+    assert f"Why this dataset: {said}" in client_for(second).get(reverse("circle", args=[course.pk])).content.decode()
+
+    odd.delete()
+    removed = "Your first choice, (a dataset that was removed), is full"
+    assert removed in client_for(second).get(reverse("circle", args=[course.pk])).content.decode()
+    assert removed in client_for(instructor).get(preview).content.decode()
+
+
+def test_a_run_stored_before_templates_shows_its_sentence_as_it_was(client_for, course, full_first_choice):
+    run = services.match_run_start(course=course)
+    services.match_run_publish(run=run)
+    second = next(p for p in full_first_choice if run.result["explanations"].get(str(p.pk)))
+    old = "Your first choice, 17, is full: it has the maximum of 2 students."
+    run.result["explanations"][str(second.pk)] = {"rank": 2, "reason": "first_choice_full", "detail": old}
+    run.save(update_fields=["result"])
+    assert f"Why this dataset: {old}" in client_for(second).get(reverse("circle", args=[course.pk])).content.decode()
 
 
 def test_the_editor_shows_every_students_rank_and_reason(client_for, course, instructor, full_first_choice):

@@ -181,7 +181,8 @@ def test_a_counterfactual_counts_the_ranks_the_others_would_lose():
 
 def test_locked_students_are_explained_as_locked():
     result = match({"a": ["x", "y"], "b": ["x"]}, locks={"a": "y"})
-    assert result.explanations["a"] == {"rank": 2, "reason": "locked", "detail": "Your instructor placed you on y."}
+    assert result.explanations["a"] == {"rank": 2, "reason": "locked", "detail": "Your instructor placed you on y.",
+                                        "template": "Your instructor placed you on {0}.", "datasets": ["y"]}
 
 
 def test_explanations_can_be_turned_off_and_every_code_is_documented():

@@ -299,7 +299,8 @@ def test_every_explanation_claim_holds_in_the_result(case):
     assert set(result.explanations) == off_first
     buddied_now = result.quality["buddied"]
     for student, why in result.explanations.items():
-        assert set(why) == {"rank", "reason", "detail"} and why["reason"] in REASONS
+        assert set(why) == {"rank", "reason", "detail", "template", "datasets"} and why["reason"] in REASONS
+        assert why["template"].format(*why["datasets"]) == why["detail"]  # the app's sentence, with ids
         reason, dataset, lst = why["reason"], result.assignments[student], lists.get(student, [])
         assert why["rank"] == (lst.index(dataset) + 1 if dataset in lst else None)
         assert reason not in {"not_computed", "unproven"}  # small classes: always worked out exactly

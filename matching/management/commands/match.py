@@ -114,7 +114,9 @@ class Command(BaseCommand):
             "warnings": warnings + data["warnings"],
             "unranked": data["unranked"],
             "moved": data["moved"],
-            "explanations": data["explanations"],
+            # The sentence with ids; the engine's template is for the app, which puts titles in it.
+            "explanations": {s: {k: why[k] for k in ("rank", "reason", "detail")}
+                             for s, why in data["explanations"].items()},
         }
         if as_json:
             self.stdout.write(json.dumps(output, indent=2, ensure_ascii=False))
