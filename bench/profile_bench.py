@@ -6,6 +6,7 @@
     .venv/bin/python bench/profile_bench.py --tables iris synth_10k --repeat 5
     .venv/bin/python bench/profile_bench.py --tables synth_10k digits wide_752 --anchors skrub lazypredict_5fold
     .venv/bin/python bench/profile_bench.py --corpus   # real tables against plain scikit-learn
+    .venv/bin/python bench/profile_bench.py --tables digits --no-anchors --compare-root /tmp/wt_old
 
 For each table (written as CSV under bench/out/tables/), in the same run:
 
@@ -16,6 +17,11 @@ For each table (written as CSV under bench/out/tables/), in the same run:
 - skrub's tabular_pipeline (TableVectorizer + histogram gradient boosting)
   with 5-fold cross_validate;
 - ydata-profiling in minimal mode (a profile, no models).
+
+`--compare-root DIR` also times another checkout's engine (e.g. a `git
+worktree` of the last commit), its runs alternating with ours, and prints the
+ratio of the medians, wall-clock and CPU: on a shared, busy machine the
+absolute times are inflated but the ratio holds.
 
 The anchors run in a separate virtualenv, bench/out/anchors-venv, created on
 first use (`pip install lazypredict skrub ydata-profiling`), so their
@@ -139,11 +145,11 @@ def ensure_table(name: str) -> tuple[Path, str]:
 
 
 def measured(command: list[str], timeout: float, env: dict | None = None, cwd: Path | None = None) -> dict:
-    """Run one process under /usr/bin/time: seconds, peak RSS (MB), stdout; "timeout" if it overran."""
+    """Run one process under /usr/bin/time: seconds, CPU seconds, peak RSS (MB), stdout; "timeout" if it overran."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as stats:
         started = time.perf_counter()
         process = subprocess.Popen(
-            ["/usr/bin/time", "-f", "%e %M", "-o", stats.name, *command],
+            ["/usr/bin/time", "-f", "%e %M %U %S", "-o", stats.name, *command],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
             env={**os.environ, **(env or {})}, cwd=cwd,
         )
@@ -156,19 +162,37 @@ def measured(command: list[str], timeout: float, env: dict | None = None, cwd: P
         fields = stats.read().split()
     if process.returncode != 0:
         return {"status": "failed", "error": (stderr or stdout).strip().splitlines()[-1:] or ["?"]}
-    return {"status": "ok", "seconds": float(fields[-2]), "peak_mb": int(fields[-1]) / 1024, "stdout": stdout}
+    return {"status": "ok", "seconds": float(fields[-4]), "peak_mb": int(fields[-3]) / 1024,
+            "cpu_seconds": float(fields[-2]) + float(fields[-1]), "stdout": stdout}
 
 
-def run_ours(path: Path, target: str, repeat: int, timeout: float, app_root: Path) -> dict:
-    runs = []
-    # Another checkout (e.g. a worktree of the last commit) runs with this venv, not its own.
-    env = {"COURSEPROJ_NO_BOOTSTRAP": "1"} if app_root.resolve() != ROOT else None
+def run_ours(path: Path, target: str, repeat: int, timeout: float, app_root: Path, other: Path | None = None,
+             budget: float | None = None) -> dict:
+    """Our engine's summary over `repeat` runs; with `other`, that checkout's runs alternate with ours."""
+    runs, other_runs = [], []
     for _ in range(repeat):
-        run = measured([str(ROOT / ".venv" / "bin" / "python"), str(app_root / "manage.py"), "profile_dataset",
-                        str(path), "--target", target, "--json"], timeout, env, cwd=app_root)
-        if run["status"] != "ok":
-            return run
-        runs.append(run)
+        for root, into in ((app_root, runs), (other, other_runs)):
+            if root is None:
+                continue
+            run = _run_engine(root, path, target, timeout, budget)
+            if run["status"] != "ok":
+                return run
+            into.append(run)
+    result = _summary(runs)
+    if other_runs:
+        result["compared"] = {"root": str(other), **_summary(other_runs)}
+    return result
+
+
+def _run_engine(root: Path, path: Path, target: str, timeout: float, budget: float | None) -> dict:
+    # Another checkout (e.g. a worktree of the last commit) runs with this venv, not its own;
+    # no first-run bootstrap either (it would pip-install when pyproject.toml changed).
+    extra = ["--time-budget", str(budget)] if budget else []
+    return measured([str(ROOT / ".venv" / "bin" / "python"), str(root / "manage.py"), "profile_dataset",
+                     str(path), "--target", target, "--json", *extra], timeout, {"COURSEPROJ_NO_BOOTSTRAP": "1"}, cwd=root)
+
+
+def _summary(runs: list[dict]) -> dict:
     profile = json.loads(runs[-1]["stdout"])
     best = max((b for b in profile["baselines"] if b["model"] != "Majority class (dummy)"),
                key=lambda b: b["balanced_accuracy"])
@@ -176,6 +200,7 @@ def run_ours(path: Path, target: str, repeat: int, timeout: float, app_root: Pat
         "status": "ok",
         "seconds": statistics.median(run["seconds"] for run in runs),
         "all_seconds": [run["seconds"] for run in runs],
+        "cpu_seconds": statistics.median(run["cpu_seconds"] for run in runs),
         "peak_mb": max(run["peak_mb"] for run in runs),
         "best": best["balanced_accuracy"],
         "model": best["model"],
@@ -353,6 +378,16 @@ def print_report(results: dict) -> None:
         if ours.get("skipped"):
             checks.append("; ".join(ours["skipped"]))
         print(f"  {table}: " + "; ".join(checks))
+    compared = {table: by_tool["ours"] for table, by_tool in results.items() if by_tool["ours"].get("compared")}
+    if compared:
+        print()
+        print("Against the other checkout, runs alternating (median wall s / CPU s; ratio = ours / theirs):")
+        for table, ours in compared.items():
+            other = ours["compared"]
+            print(f"  {table}: ours {ours['seconds']:.2f} / {ours['cpu_seconds']:.2f} (runs {ours['all_seconds']}), "
+                  f"{other['root']} {other['seconds']:.2f} / {other['cpu_seconds']:.2f} (runs {other['all_seconds']}); "
+                  f"ratio wall {ours['seconds'] / other['seconds']:.2f}, CPU {ours['cpu_seconds'] / other['cpu_seconds']:.2f}; "
+                  f"best bal.acc {ours['best']:.3f} vs {other['best']:.3f}")
 
 
 def main() -> None:
@@ -366,6 +401,11 @@ def main() -> None:
                         help="take anchor results from the last run's bench/out/profile_bench.json when present")
     parser.add_argument("--app-root", type=lambda p: Path(p).resolve(), default=ROOT,
                         help="the checkout whose manage.py runs ours (default: this one)")
+    parser.add_argument("--compare-root", type=lambda p: Path(p).resolve(), default=None,
+                        help="also time this checkout's engine, alternating with ours, and print the ratio")
+    parser.add_argument("--time-budget", type=float, default=None,
+                        help="our engine's --time-budget (default its own, 20 s): a large one keeps a busy "
+                             "machine from skipping models, so that a comparison compares the same work")
     parser.add_argument("--anchors", nargs="*", choices=ANCHORS, default=list(ANCHORS),
                         help="which anchors to run (default: all)")
     parser.add_argument("--corpus", action="store_true",
@@ -381,19 +421,23 @@ def main() -> None:
     names = args.tables or (list(BUILTIN_TABLES) if args.quick else [*BUILTIN_TABLES, *SYNTHETIC_TABLES, *WIDE_TABLES])
     python = None if args.no_anchors else ensure_anchors_venv()
     saved = OUT / "profile_bench.json"
-    previous = json.loads(saved.read_text()) if args.reuse_anchors and saved.exists() else {}
+    stored = json.loads(saved.read_text()) if saved.exists() else {}
+    previous = stored if args.reuse_anchors else {}
     results: dict[str, dict] = {}
     for name in names:
         path, target = ensure_table(name)
         print(f"{name}: ours …", flush=True)
-        results[name] = {"ours": run_ours(path, target, args.repeat, timeout=600, app_root=args.app_root)}
+        results[name] = {"ours": run_ours(path, target, args.repeat, timeout=600, app_root=args.app_root,
+                                          other=args.compare_root, budget=args.time_budget)}
         for anchor in () if python is None else args.anchors:
             if anchor in previous.get(name, {}):
                 results[name][anchor] = {**previous[name][anchor], "reused": True}
                 continue
             print(f"{name}: {anchor} …", flush=True)
             results[name][anchor] = run_anchor(python, anchor, path, target, args.anchor_timeout)
-        saved.write_text(json.dumps({**previous, **results}, indent=2, default=str))
+        # Merged table by table: a run of some tables or tools (e.g. --no-anchors) keeps the others' last results.
+        stored[name] = {**{k: v for k, v in stored.get(name, {}).items() if k not in results[name]}, **results[name]}
+        saved.write_text(json.dumps(stored, indent=2, default=str))
     print_report(results)
 
 

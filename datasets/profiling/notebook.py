@@ -3,7 +3,8 @@
 `notebook_write(profile, data_path, out_path, timeout)` writes OUT.ipynb and a
 copy of the data file beside it, executes the notebook in a python3 kernel
 (the current interpreter: jupyter_client runs a "python" kernel command with
-`sys.executable`) and returns {"path", "data_path", "executed",
+`sys.executable`; reached over Unix sockets in a private temporary folder,
+never TCP) and returns {"path", "data_path", "executed",
 "baseline_balanced_accuracy", "matches_profile"}; it raises ProfileError
 (`notebook_failed`, `notebook_timeout`) with the failing step when the
 notebook does not run.
@@ -19,6 +20,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 from datasets.profiling import baselines as bl
 from datasets.profiling.errors import ProfileError
@@ -67,13 +69,17 @@ def _execute(notebook, folder: Path, timeout: float):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    client = NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}},
-    )
     # The worker has no display: the kernel's inline backend draws PNGs with Agg, whatever MPLBACKEND says.
     env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
     try:
-        client.execute(env=env)
+        # The kernel talks to us over Unix sockets in a private folder, not plain-text TCP on a localhost
+        # port that any process of the machine could reach (ipykernel warns about TCP on every start).
+        with TemporaryDirectory(prefix="kernel-") as sockets:
+            client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                                    resources={"metadata": {"path": str(folder)}})
+            client.km = client.create_kernel_manager()
+            client.km.transport, client.km.connection_file = "ipc", str(Path(sockets, "kernel.json"))
+            client.execute(env=env)
     except CellTimeoutError as error:
         raise ProfileError("notebook_timeout", f"The starter notebook did not finish within {timeout:.0f} s "
                                                f"per cell: {str(error).splitlines()[0]}") from error

@@ -11,6 +11,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from datasets.profiling import baselines as bl
+from datasets.profiling import curve as lc
 from datasets.profiling.columns import (
     ColumnFacts,
     choose_target,
@@ -35,7 +36,7 @@ from datasets.profiling.checks import (
 from datasets.profiling.column_report import column_details
 from datasets.profiling.jsonable import plain_json
 from datasets.profiling.loading import LoadedTable, clean_names
-from datasets.profiling.parallel import run_baselines
+from datasets.profiling.parallel import run_baselines, shared_map, two_cores
 
 DEFAULT_TIME_BUDGET = 20.0
 # A single column that predicts the target this well (balanced accuracy) gives it away.
@@ -249,7 +250,9 @@ def _baselines(design, classes, features, warnings, step, deadline) -> dict:
     curve = None
     if curve_outcome is not None:
         spec = next(spec for spec in bl.MODELS if spec.name == curve_outcome.name)
-        curve = bl.learning_curve(spec, design, curve_outcome, len(class_names))
+        parallel = two_cores(design, lc.CURVE_FOLDS * len(lc.CURVE_FRACTIONS))
+        curve = lc.learning_curve(spec, design, curve_outcome, len(class_names),
+                                  lambda fits, fit: shared_map(fits, fit, parallel))
     return {
         "baselines": [outcome.as_dict() for outcome in outcomes],
         "sampled_rows": min(outcome.rows for outcome in outcomes) if sampled else None,
@@ -413,7 +416,7 @@ def _curve_model(scored: list[bl.Outcome], best: bl.Outcome, deadline: float) ->
     one loses the lesson on over- and under-fitting, so a cheap model draws it.
     """
     left = max(deadline - time.perf_counter(), CURVE_ALLOWANCE)
-    fits_per_curve = bl.CURVE_FOLDS * sum(bl.CURVE_FRACTIONS)
+    fits_per_curve = lc.CURVE_FOLDS * sum(lc.CURVE_FRACTIONS)
     ranked = [best] + sorted(
         (outcome for outcome in scored if outcome is not best), key=lambda o: -o.scores["balanced_accuracy"]
     )

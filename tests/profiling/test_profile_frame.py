@@ -219,7 +219,7 @@ def test_big_tables_are_sampled_and_the_sample_is_reported():
     assert profile["sampled_rows"] is not None and profile["sampled_rows"] < 12_000
     assert "sampled" in _codes(profile)
     rows = {b["model"]: b["rows"] for b in profile["baselines"]}
-    assert rows["Majority class (dummy)"] == 12_000 and rows["k-nearest neighbours"] == 10_000
+    assert rows["Majority class (dummy)"] == 12_000 and rows["k-nearest neighbours"] == 5_000
 
 
 def test_too_large_for_memory_is_estimated_from_the_table(monkeypatch):
