@@ -422,7 +422,7 @@ class Phones:
         gate = asyncio.Semaphore(concurrency)  # a class trickles in: a few connect at a time
         self.tasks = [asyncio.create_task(self._phone(phone, gate)) for phone in self.phones]
         await self.done.wait()
-        for task in self.tasks:
+        for task in self.tasks:  # the phones and their pending refetches
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
@@ -501,7 +501,7 @@ class Phones:
                     self.seen_at.setdefault((self.datasets[int(dataset)], name), now)
         if refetch and not refetching[0]:
             refetching[0] = True
-            asyncio.get_running_loop().create_task(self._refetch(phone, refetching))
+            self.tasks.append(asyncio.get_running_loop().create_task(self._refetch(phone, refetching)))
 
     async def _refetch(self, phone: Student, refetching: list[bool]) -> None:
         await asyncio.sleep(random.uniform(0, REFETCH_JITTER))

@@ -44,6 +44,12 @@ BOARD, WHO, WHO_STAFF = "board", "who", "who-staff"
 
 KEEPALIVE = b": keep-alive\n\n"
 
+# How often a course's payloads may be rebuilt for a new version. The projector
+# follows every tick; phones at most once a second (they polled every 2 s): at
+# 300 students picking, a phone still sees a classmate's pick within a second,
+# and 1,000 phones get a third of the events, which leaves the CPU to the picks.
+MIN_REBUILD_SECONDS = {BOARD: 0.0, WHO: 1.0, WHO_STAFF: 1.0}
+
 
 def event(name: str, data: str) -> bytes:
     """One server-sent event; every line of `data` becomes a data: line (the browser joins them with newlines)."""
@@ -70,6 +76,7 @@ class Payload:
     lines: dict = field(default_factory=dict)  # the phones' who-lines, to tell the next build what changed
     state: str = ""  # the phones' page state (matching/live_payloads.phone_state)
     gone: bool = False  # the course no longer exists: its streams end
+    built: float = field(default_factory=time.monotonic)  # when: a phone payload is rebuilt at most once a second
 
 
 class Stream:
@@ -242,8 +249,13 @@ class Hub:
         if row is None:
             return not payload.gone
         version, token = row
-        return (payload.gone or payload.version != version or (key[1] == BOARD and payload.token != token)
-                or (payload.expires is not None and now >= payload.expires))
+        if payload.gone or (key[1] == BOARD and payload.token != token):
+            return True
+        if payload.expires is not None and now >= payload.expires:
+            return True
+        # A new version: rebuilt once this kind's interval since the last build has passed (a later tick).
+        waited = time.monotonic() - payload.built
+        return payload.version != version and waited >= MIN_REBUILD_SECONDS.get(key[1], 0.0)
 
     def _forget_unstarted(self) -> None:
         """Streams whose response never started (the client left first): their slot is freed. Under self._lock."""

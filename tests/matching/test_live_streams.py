@@ -25,6 +25,13 @@ def catalog(course):
     return [factories.DatasetFactory(course=course, title=t, tags="biology") for t in ("Iris", "Wine", "Digits")]
 
 
+@pytest.fixture(autouse=True)
+def rebuild_at_every_tick(monkeypatch):
+    """The hub's tests tick by hand: phone payloads are rebuilt at each tick, not once a second
+    (test_phones_are_rebuilt_at_most_once_a_second_the_projector_at_every_tick checks the real intervals)."""
+    monkeypatch.setattr(live, "MIN_REBUILD_SECONDS", {BOARD: 0.0, WHO: 0.0, WHO_STAFF: 0.0})
+
+
 @pytest.fixture
 def hub(monkeypatch):
     """A hub without its thread: the test ticks it, on the test's own database connection."""
@@ -98,6 +105,23 @@ def test_phones_get_whole_who_lines_first_then_only_what_changed(course, catalog
     _pick(course, classmate, catalog[1], catalog[0])
     hub.tick()
     assert hub.builds == builds + 1 and hub.next_chunk(steady) is None
+
+
+def test_phones_are_rebuilt_at_most_once_a_second_the_projector_at_every_tick(course, catalog, student, classmate,
+                                                                              monkeypatch):
+    monkeypatch.setattr(live, "MIN_REBUILD_SECONDS", {BOARD: 0.0, WHO: 1.0, WHO_STAFF: 1.0})
+    hub = Hub(thread=False)
+    phone, projector = hub.subscribe(course.pk, WHO), hub.subscribe(course.pk, BOARD, token=course.display_token)
+    hub.next_chunk(phone), hub.next_chunk(projector)
+
+    _pick(course, classmate, catalog[0])
+    hub.tick()
+    assert "Cleo Classmate" in _data(hub.next_chunk(projector))[1]  # at once
+    assert hub.next_chunk(phone) is None  # not yet: the phone's payload is younger than a second
+
+    hub._payloads[(course.pk, WHO)].built -= 1.0  # a second later
+    hub.tick()
+    assert json.loads(_data(hub.next_chunk(phone))[1])["who"] == {str(catalog[0].pk): [1, "1 interested: Cleo Classmate"]}
 
 
 def test_anonymous_courses_send_students_counts_and_staff_names(course, catalog, student, classmate):
