@@ -75,6 +75,11 @@ LABEL_WIDTH = 210
 # scaled down to a size nobody reads on a projector.
 HALF_CHART_WIDTH = 420
 HALF_LABEL_WIDTH = 120
+# The model scores on a phone: a drawing about as wide as the screen, short labels, room for "0.995 ± 0.006".
+PHONE_CHART_WIDTH = 380
+PHONE_LABEL_WIDTH = 165
+PHONE_VALUE_ROOM = 115
+PHONE_LABEL_CHARS = 17
 
 
 # A bar's label is cut to this many characters (about what LABEL_WIDTH holds);
@@ -82,8 +87,8 @@ HALF_LABEL_WIDTH = 120
 LABEL_CHARS = 24
 
 
-def short_label(text: str) -> str:
-    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1].rstrip() + "…"
+def short_label(text: str, chars: int = LABEL_CHARS) -> str:
+    return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ def bar_chart(
     label_width: int = LABEL_WIDTH,
     spreads: list[float | None] | None = None,
     value_room: int = 70,
+    label_chars: int = LABEL_CHARS,
 ) -> dict:
     """Horizontal bars: (label, value, value as text, highlighted?) each; spreads draws ± whiskers."""
     top = max_value or max((value for _, value, _, _ in items), default=1.0) or 1.0
@@ -122,7 +128,7 @@ def bar_chart(
         )
         bar_width = max(1.0, span * value / top)
         text_dx = max(bar_width, whisker[1] - label_width) if spread else bar_width
-        bars.append(Bar(short_label(label), value, text, index * BAR_HEIGHT, bar_width, highlight, *whisker,
+        bars.append(Bar(short_label(label, label_chars), value, text, index * BAR_HEIGHT, bar_width, highlight, *whisker,
                         text_dx=round(text_dx, 1)))
     return {"bars": bars, "height": len(bars) * BAR_HEIGHT + 4, "width": width, "label_width": label_width}
 
@@ -298,6 +304,9 @@ def report_context(profile: dict) -> dict:
     """Everything the report template needs, derived from the profile."""
     baselines = [b for b in profile.get("baselines") or [] if b.get("balanced_accuracy") is not None]
     best = profile.get("best_model")
+    model_bars = [(b["model"], b["balanced_accuracy"], with_spread(b["balanced_accuracy"], b.get("balanced_accuracy_std")),
+                   b["model"] == best) for b in baselines]
+    model_spreads = [b.get("balanced_accuracy_std") for b in baselines]
     curve = profile.get("learning_curve") or {}
     classes = profile.get("classes") or {}
     confusion = profile.get("confusion_matrix") or {}
@@ -305,10 +314,11 @@ def report_context(profile: dict) -> dict:
         "warnings": [{**w, "advice": WARNING_ADVICE.get(w.get("code"), "")} for w in profile.get("warnings") or []],
         "metric_help": METRIC_HELP,
         "columns": column_rows(profile),
-        "model_chart": bar_chart(
-            [(b["model"], b["balanced_accuracy"], with_spread(b["balanced_accuracy"], b.get("balanced_accuracy_std")),
-              b["model"] == best) for b in baselines],
-            max_value=1.0, spreads=[b.get("balanced_accuracy_std") for b in baselines], value_room=130,
+        "model_chart": bar_chart(model_bars, max_value=1.0, spreads=model_spreads, value_room=130) if baselines else None,
+        # The same bars drawn for a 390 px phone: text at about its own size instead of a chart to scroll sideways.
+        "model_chart_phone": bar_chart(
+            model_bars, max_value=1.0, spreads=model_spreads, width=PHONE_CHART_WIDTH, label_width=PHONE_LABEL_WIDTH,
+            value_room=PHONE_VALUE_ROOM, label_chars=PHONE_LABEL_CHARS,
         ) if baselines else None,
         "scores": [{**b, **{f"{key}_text": with_spread(b.get(key), b.get(f"{key}_std"))
                             for key in ("accuracy", "balanced_accuracy", "f1_macro", "log_loss")}}

@@ -42,6 +42,16 @@ def test_report_charts_fit_a_phone_and_a_projector(live_server, browser, look):
         assert boxes and all(0 <= left < right <= PHONE["width"] for left, right in boxes), (selector, boxes)
     curves = phone.eval_on_selector_all(".curves", "els => els.map(e => [e.scrollWidth, e.clientWidth])")
     assert all(scroll <= client for scroll, client in curves), curves
+    # Every model's score and its label are on the screen, readable, without scrolling the chart sideways.
+    chart = phone.eval_on_selector(".chart-phone svg", "e => [e.getBoundingClientRect().left, e.getBoundingClientRect().right]")
+    values = phone.eval_on_selector_all(
+        ".chart-phone .chart__value, .chart-phone .chart__label",
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [e.textContent, r.left, r.right, r.height]; })")
+    assert len(values) == 16, values  # 8 models: a label and a score each
+    # Inside the drawing (an SVG clips what sticks out) and the screen, at a size one reads.
+    assert 0 <= chart[0] and chart[1] <= PHONE["width"], chart
+    assert all(chart[0] <= left and right <= chart[1] and height >= 11 for _, left, right, height in values), values
+    assert not phone.locator(".chart-box--wide").is_visible()
     # The curves' text is readable on the phone: the tick labels render at 10 px or more.
     tick = phone.eval_on_selector(".chart--curve .chart__tick", "e => e.getBoundingClientRect().height")
     assert tick >= 10, tick
@@ -52,6 +62,7 @@ def test_report_charts_fit_a_phone_and_a_projector(live_server, browser, look):
     desktop.goto(url)
     assert desktop.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
     assert desktop.get_by_role("img", name="Log loss against training rows").is_visible()
+    assert desktop.locator(".chart-box--wide").is_visible() and not desktop.locator(".chart-phone").is_visible()
     tops = desktop.eval_on_selector_all(".curve-figure", "els => els.map(e => e.getBoundingClientRect().top)")
     assert len(tops) == 2 and abs(tops[0] - tops[1]) < 2  # side by side
     desktop.screenshot(path=str(SHOTS / "report-desktop.png"), full_page=True)
