@@ -120,6 +120,16 @@ class ChoiceOptionFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Tutorial {n}")
 
 
+def member(course, name: str, email: str, role: str = "student", **user_fields) -> User:
+    """A named member of the course whose email is confirmed, so they can sign in as in the browser tests."""
+    from allauth.account.models import EmailAddress
+
+    fields = {f"user__{key}": value for key, value in user_fields.items()}
+    user = MembershipFactory(course=course, role=role, user__name=name, user__email=email, **fields).user
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
 def published_run(*, course, assignments: dict) -> MatchRun:
     """A published matching, as the matcher stores it: {student user: dataset}."""
     return MatchRun.objects.create(

@@ -7,7 +7,6 @@ sideways), read by name, and pass axe.
 import datetime
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -18,12 +17,6 @@ from tests.browser.conftest import PHONE, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PROJECTOR = {"width": 1920, "height": 1080}
-
-
-def _person(course, name, email, role="student"):
-    user = factories.MembershipFactory(course=course, role=role, user__name=name, user__email=email).user
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
 
 
 def _phone(browser, base, email):
@@ -40,7 +33,7 @@ def _sideways_overflow(page) -> int:
 @pytest.mark.parametrize("viewport", [PHONE, PROJECTOR], ids=["phone", "desktop"])
 def test_a_new_course_shows_its_next_steps_and_ticks_them_off(live_server, browser, look, viewport):
     course = factories.CourseFactory(title="ML Day 9")
-    _person(course, "Ivy Instructor", "ivy@example.com", role="instructor")
+    factories.member(course, "Ivy Instructor", "ivy@example.com", role="instructor")
     page = browser.new_context(viewport=viewport).new_page()
     log_in(page, live_server.url, "ivy@example.com")
     page.goto(f"{live_server.url}/c/{course.pk}/")
@@ -53,7 +46,7 @@ def test_a_new_course_shows_its_next_steps_and_ticks_them_off(live_server, brows
 
     # Datasets and a student arrive: those two steps are ticked, the others still lead somewhere.
     factories.DatasetFactory(course=course, title="Iris flowers")
-    _person(course, "Ada Lovelace", "ada@example.com")
+    factories.member(course, "Ada Lovelace", "ada@example.com")
     page.reload()
     expect(steps.nth(0)).to_contain_text("(done)")
     expect(steps.nth(2)).to_contain_text("(done)")
@@ -71,13 +64,13 @@ def test_a_new_course_shows_its_next_steps_and_ticks_them_off(live_server, brows
 
 def test_the_review_inbox_on_a_phone_lists_every_assignment(live_server, browser, look):
     course = factories.CourseFactory(title="ML Day 9")
-    _person(course, "Ivy Instructor", "ivy@example.com", role="instructor")
+    factories.member(course, "Ivy Instructor", "ivy@example.com", role="instructor")
     homework = factories.ProjectAssignmentFactory(course=course, title="Homework 9 plan")
     project = factories.ProjectAssignmentFactory(course=course, title="Small-data mini-project")
     now = timezone.now()
     for minutes, (name, assignment) in enumerate([("Ada Lovelace", homework), ("Ben Okafor", project),
                                                   ("Chloé Dubois-Martin", project)]):
-        student = _person(course, name, f"s{minutes}@example.com")
+        student = factories.member(course, name, f"s{minutes}@example.com")
         factories.PlanFactory(assignment=assignment, student=student, status=PlanStatus.SUBMITTED,
                               submitted_at=now - datetime.timedelta(minutes=30 - minutes))
 
@@ -103,13 +96,13 @@ def test_the_review_inbox_on_a_phone_lists_every_assignment(live_server, browser
 
 def test_the_matching_editor_fits_a_phone(live_server, browser, look):
     course = factories.CourseFactory(title="ML Day 9")
-    _person(course, "Ivy Instructor", "ivy@example.com", role="instructor")
+    factories.member(course, "Ivy Instructor", "ivy@example.com", role="instructor")
     titles = ["Iris flowers", "Wine cultivars", "Palmer penguins"]
     datasets = {t: factories.DatasetFactory(course=course, title=t) for t in titles}
     lists = {"Ada Lovelace": ["Iris flowers", "Wine cultivars"], "Ben Okafor": ["Iris flowers"],
              "Chloé Dubois-Martin": ["Wine cultivars", "Iris flowers"], "Dev Patel": ["Palmer penguins", "Iris flowers"]}
     for name, picks in lists.items():
-        student = _person(course, name, f"{name.split()[0].lower()}@example.com")
+        student = factories.member(course, name, f"{name.split()[0].lower()}@example.com")
         interest_set_ranking(membership=student.memberships.get(), dataset_ids=[datasets[t].pk for t in picks])
 
     page = _phone(browser, live_server.url, "ivy@example.com")

@@ -1,7 +1,6 @@
 """Issue 13 in a real browser: publish, a late joiner ranks, re-run with 0 moves, the late joiner gets a
 circle, nobody else moved, and the late joiner reads why they got their dataset."""
 import pytest
-from allauth.account.models import EmailAddress
 from playwright.sync_api import expect
 
 from matching.models import MatchRun, RunStatus
@@ -13,12 +12,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PROJECTOR = {"width": 1920, "height": 1080}
 
 
-def _member(course, name, email, role="student"):
-    user = factories.MembershipFactory(course=course, role=role, user__name=name, user__email=email).user
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
-
-
 def _publish(teacher, students: int):
     teacher.get_by_role("link", name="Publish to students…").click()
     expect(teacher.get_by_role("heading", name="Publish the matching?")).to_be_visible()
@@ -28,7 +21,7 @@ def _publish(teacher, students: int):
 
 def test_a_late_joiner_is_placed_without_moving_anyone_and_reads_why(live_server, browser, look):
     course = factories.CourseFactory(title="ML Day 9")
-    _member(course, "Ivy Instructor", "ivy@example.com", role="instructor")
+    factories.member(course, "Ivy Instructor", "ivy@example.com", role="instructor")
     titles = ["Iris flowers", "Wine cultivars", "Palmer penguins", "Handwritten digits"]
     datasets = {t: factories.DatasetFactory(course=course, title=t) for t in titles}
     lists = {
@@ -37,7 +30,7 @@ def test_a_late_joiner_is_placed_without_moving_anyone_and_reads_why(live_server
         "Eve": ["Handwritten digits", "Wine cultivars"], "Finn": ["Iris flowers"],
     }
     for name, picks in lists.items():
-        user = _member(course, name, f"{name.lower()}@example.com")
+        user = factories.member(course, name, f"{name.lower()}@example.com")
         interest_set_ranking(membership=user.memberships.get(), dataset_ids=[datasets[t].pk for t in picks])
 
     teacher = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
@@ -54,7 +47,7 @@ def test_a_late_joiner_is_placed_without_moving_anyone_and_reads_why(live_server
     look(projector, "1-projector-published")
 
     # Lia joins after the publishing and ranks on her phone: Handwritten digits (only Eve wanted it), then Iris.
-    lia = _member(course, "Lia Late", "lia@example.com")
+    lia = factories.member(course, "Lia Late", "lia@example.com")
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
     log_in(phone, live_server.url, "lia@example.com")
     phone.goto(f"{live_server.url}/c/{course.pk}/interests/")

@@ -2,7 +2,6 @@
 polling; without EventSource, or refused a stream by a full server, they poll as before; a stream that
 ends, or a server that restarts, is followed by a new stream (or polling) and the next pick shows."""
 import pytest
-from allauth.account.models import EmailAddress
 from playwright.sync_api import expect
 
 from matching import live
@@ -17,19 +16,13 @@ TITLES = ["Iris flowers", "Wine cultivars", "Palmer penguins", "Handwritten digi
           "Heart disease"]
 
 
-def _student(course, name: str, email: str):
-    user = factories.MembershipFactory(course=course, role="student", user__name=name, user__email=email).user
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
-
-
 @pytest.fixture
 def room(transactional_db):
     """Ada has ranked Iris flowers (alone on it); Bea has ranked nothing yet."""
     course = factories.CourseFactory(title="Machine Learning — Day 9")
     datasets = [factories.DatasetFactory(course=course, title=title, tags="biology") for title in TITLES]
-    ada = _student(course, "Ada Phone", "ada@example.com")
-    bea = _student(course, "Bea Picker", "bea@example.com")
+    ada = factories.member(course, "Ada Phone", "ada@example.com")
+    bea = factories.member(course, "Bea Picker", "bea@example.com")
     interest_set_ranking(membership=ada.memberships.get(), dataset_ids=[datasets[0].pk])
     return course, datasets, ada, bea
 

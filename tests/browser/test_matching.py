@@ -1,6 +1,5 @@
 """Issue #4 in a real browser: the instructor runs, moves, locks, re-runs and publishes; a student sees the circle."""
 import pytest
-from allauth.account.models import EmailAddress
 from playwright.sync_api import expect
 
 from matching.models import MatchRun, RunStatus
@@ -11,15 +10,9 @@ from tests.browser.conftest import PHONE, log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _member(course, name, email, role="student"):
-    user = factories.MembershipFactory(course=course, role=role, user__name=name, user__email=email).user
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
-
-
 def test_instructor_adjusts_and_publishes_and_a_student_sees_the_circle(live_server, browser, look):
     course = factories.CourseFactory(title="ML Day 9")
-    _member(course, "Ivy Instructor", "ivy@example.com", role="instructor")
+    factories.member(course, "Ivy Instructor", "ivy@example.com", role="instructor")
     titles = ["Iris flowers", "Wine cultivars", "Palmer penguins", "Handwritten digits"]
     datasets = {t: factories.DatasetFactory(course=course, title=t) for t in titles}
     lists = {
@@ -29,9 +22,9 @@ def test_instructor_adjusts_and_publishes_and_a_student_sees_the_circle(live_ser
     }
     students = {}
     for name, picks in lists.items():
-        students[name] = _member(course, name, f"{name.lower()}@example.com")
+        students[name] = factories.member(course, name, f"{name.lower()}@example.com")
         interest_set_ranking(membership=students[name].memberships.get(), dataset_ids=[datasets[t].pk for t in picks])
-    _member(course, "Gus Late", "gus@example.com")  # never ranks
+    factories.member(course, "Gus Late", "gus@example.com")  # never ranks
 
     teacher = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
     log_in(teacher, live_server.url, "ivy@example.com")

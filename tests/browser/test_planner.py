@@ -3,7 +3,6 @@ import csv
 import io
 
 import pytest
-from allauth.account.models import EmailAddress
 
 from courseproj.planner import services as planner
 from courseproj.demo import ALTERNATIVE_TRACK, HOMEWORK9_OUTLINE
@@ -21,10 +20,7 @@ BASELINES = [
 
 
 def person(course, name: str, email: str, role: str):
-    user = factories.MembershipFactory(course=course, role=role, user__name=name, user__email=email,
-                                       user__password=PASSWORD).user
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
+    return factories.member(course, name, email, role, password=PASSWORD)
 
 
 def settle(page) -> None:

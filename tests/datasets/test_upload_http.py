@@ -54,6 +54,17 @@ def _multipart(fields: dict, file_field: str, file_name: str, content: bytes) ->
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
+def _answer_head(sock) -> bytes:
+    """What the server answered, up to the end of its headers (or until it closed the connection)."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        received = sock.recv(65536)
+        if not received:
+            break
+        answer += received
+    return answer
+
+
 def _csrf(web, course, session: str) -> tuple[str, str]:
     """(cookie, form token) from the upload page, as a browser gets them."""
     request = urllib.request.Request(f"{web.url}/c/{course.pk}/datasets/upload/", headers={"Cookie": f"sessionid={session}"})
@@ -74,12 +85,7 @@ def test_row3_a_200_mb_upload_is_refused_before_its_body_is_sent(web, course, se
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", web.port), timeout=10) as sock:
         sock.sendall(head + b"--x\r\n" + b"a" * 64 * 1024)  # 64 KB of the announced 200 MB, then nothing
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
+        answer = _answer_head(sock)
     took = time.monotonic() - started
 
     status_line, _, _ = answer.partition(b"\r\n")
@@ -99,12 +105,7 @@ def test_row3_a_chunked_upload_without_a_length_is_refused_unread(web, course, s
     chunk = b"a" * 64 * 1024
     with socket.create_connection(("127.0.0.1", web.port), timeout=10) as sock:
         sock.sendall(head + f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")  # one chunk, then nothing
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            received = sock.recv(65536)
-            if not received:
-                break
-            answer += received
+        answer = _answer_head(sock)
 
     status_line, _, _ = answer.partition(b"\r\n")
     assert b" 411 " in status_line, answer[:300]
