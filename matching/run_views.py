@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from courseproj.courses.access import get_membership, get_staff_membership, get_visible
-from courseproj.courses.web import call_service
+from courseproj.courses.web import call_service, form_refused
 from datasets.models import Dataset
 from datasets.selectors import baseline_to_beat
 from matching import services
@@ -54,8 +54,7 @@ def matching(request, course_id: int):
 def matching_run(request, course_id: int):
     membership = get_staff_membership(request.user, course_id)
     form = RunForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    if form_refused(request, form):
         return redirect("matching", course_id=course_id)
     run = services.match_run_start(course=membership.course, max_moves=form.cleaned_data["max_moves"] or 0)
     quality = run.result.get("quality", {})

@@ -12,7 +12,7 @@ from courseproj.courses.access import (
     get_visible,
 )
 from courseproj.courses.models import Course
-from courseproj.courses.web import call_service, join_url, qr_svg_response
+from courseproj.courses.web import call_service, form_refused, join_url, qr_svg_response
 from datasets.models import Dataset
 from matching import services
 from matching.forms import ActivityForm
@@ -203,8 +203,7 @@ def activity(request, course_id: int):
 def activity_open(request, course_id: int):
     membership = get_staff_membership(request.user, course_id)
     form = ActivityForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    if form_refused(request, form):
         return redirect("activity", course_id=course_id)
     minutes = form.cleaned_data["minutes"] or 0
     services.activity_open(course=membership.course, minutes=minutes)

@@ -54,3 +54,11 @@ def call_service(request: HttpRequest, service: Callable[..., T], /, **kwargs) -
             messages.error(request, text)
         return False, None
 
+
+
+def form_refused(request: HttpRequest, form) -> bool:
+    """Whether a posted form is invalid; if so, its errors are said in one message on the next page."""
+    if form.is_valid():
+        return False
+    messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return True
