@@ -6,8 +6,10 @@ each column is converted deliberately:
 - a column is **numeric** only when every non-empty cell is a number, or one of
   a few missing-value markers ("NA", "N/A", "NaN", "null", "None", "?", "-");
   those markers then count as missing, since no number can mean them;
-- a column with a number that starts with a zero ("007", "0123") or with more
-  than 15 digits stays text: it is a code, not a quantity;
+- a column with a number that starts with a zero ("007", "0123") or whose
+  whole part has more than 15 digits stays text: it is a code, not a
+  quantity (a long fraction, "8.3945900000000009" as R and spreadsheets
+  write a double, is a measurement);
 - with a delimiter other than the comma, a column whose numbers all use a
   decimal comma ("3,14") is numeric and reported;
 - every other column, including a mixed one ("12", "n/a yet", "7"), stays text
@@ -64,7 +66,7 @@ MISSING_MARKERS = ["NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None
 CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 DECIMAL_COMMA_NUMBER = r"^[+-]?\d*,?\d+$"
-CODE_LIKE = r"^[+-]?0\d|\d{16,}"
+CODE_LIKE = r"^[+-]?0\d|^[+-]?\d{16,}"
 
 CSV_NAMES = (".csv", ".tsv", ".txt")
 ALLOWED = {**{ext: "csv" for ext in CSV_NAMES}, ".xlsx": "xlsx", ".parquet": "parquet"}

@@ -145,3 +145,31 @@ def test_the_last_column_is_proposed_when_plausible():
 def test_codes_with_leading_zeros_stay_text():
     fact = column_facts(pd.Series(["007", "012", "123", "045"] * 10, name="postcode"))
     assert fact.kind == "categorical" and not fact.numeric_text
+
+
+def test_the_raw_penguins_file_as_shipped_keeps_its_isotope_measurements_numeric():
+    # palmerpenguins' own CSV writes doubles with 17 digits ("8.3945900000000009"): a long fraction is a
+    # measurement, not a code. Read from the file (not the package's DataFrame), as a student's upload is.
+    from pathlib import Path
+
+    import palmerpenguins
+
+    from datasets.profiling import load_table
+
+    loaded = load_table(Path(palmerpenguins.__file__).parent / "data" / "penguins-raw.csv")
+    for name in ("Delta 15 N (o/oo)", "Delta 13 C (o/oo)"):
+        assert loaded.frame[name].dtype == np.float64, name
+        assert loaded.missing_markers[name] > 0  # its "NA" cells are missing values
+    profile = _profile(loaded.frame, target="Species", load_info=loaded)
+    assert profile["column_types"]["Delta 15 N (o/oo)"] == "numeric"
+    assert not [c for c, kind in profile["column_types"].items() if kind == "identifier"
+                and loaded.frame[c].dtype == np.float64]
+
+
+def test_a_whole_number_of_more_than_15_digits_is_still_a_code():
+    import re
+
+    from datasets.profiling.loading import CODE_LIKE
+
+    assert re.search(CODE_LIKE, "12345678901234567") and re.search(CODE_LIKE, "007")
+    assert not re.search(CODE_LIKE, "8.3945900000000009") and not re.search(CODE_LIKE, "-0.5")
