@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from django.template.loader import render_to_string
 
-from courseproj.courses.models import Course, Membership, Role
+from courseproj.courses.models import Course
 from datasets.models import Dataset
 from matching.live import BOARD, WHO, WHO_STAFF, Payload, event
 from matching.models import Activity
@@ -98,7 +98,7 @@ def _who_payloads(course: Course, kinds: set[str], previous: dict[str, Payload |
     catalog = list(Dataset.objects.for_course(course).in_catalog().values_list("pk", "title"))
     state = phone_state(course=course, activity=activity, catalog=catalog)
     # One read for every audience: staff see names in anonymous mode, students only counts.
-    interested = interest_board(course=course, viewer=Membership(course=course, role=Role.INSTRUCTOR))
+    interested = interest_board(course=course, show_names=True)
     built = {}
     for kind in kinds:
         show_names = kind == WHO_STAFF or not course.anonymous

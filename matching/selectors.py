@@ -3,7 +3,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from courseproj.courses.models import Course, Membership, display_name_of, live_etag
+from courseproj.courses.models import Course, display_name_of, live_etag
 from datasets.models import Dataset
 from matching.models import Activity, Interest, MatchRun
 
@@ -15,13 +15,12 @@ class DatasetInterest:
     students: set[int] = field(default_factory=set)
 
 
-def interest_board(*, course: Course, viewer: Membership) -> dict[int, DatasetInterest]:
-    """Per dataset: how many students ranked it, their ids and, unless anonymous, names.
+def interest_board(*, course: Course, show_names: bool) -> dict[int, DatasetInterest]:
+    """Per dataset: how many students ranked it, their ids and, with `show_names`, their names.
 
-    Staff always see names; students see them unless the course is anonymous.
-    One query of plain tuples, whatever the class size (it runs after every pick).
+    Staff always see names; students see them unless the course is anonymous
+    (`Membership.sees_names`). One query of plain tuples, whatever the class size (it runs after every pick).
     """
-    show_names = viewer.is_staff_role or not course.anonymous
     board: dict[int, DatasetInterest] = defaultdict(DatasetInterest)
     rows = (
         Interest.objects.for_course(course)

@@ -43,7 +43,7 @@ def _interests_context(membership) -> dict:
     )
     ranked_ids = {i.dataset_id for i in ranking}
     activity = activity_for(course=course)
-    board = interest_board(course=course, viewer=membership)
+    board = interest_board(course=course, show_names=membership.sees_names)
     in_catalog = list(Dataset.objects.for_course(course).in_catalog())
     catalog = [d for d in in_catalog if d.pk not in ranked_ids]
     # A pick nobody else shares gets a suggestion: the most similar dataset others picked.

@@ -169,6 +169,11 @@ class Membership(models.Model):
         return self.role in (Role.INSTRUCTOR, Role.TA)
 
     @property
+    def sees_names(self) -> bool:
+        """Whether this member sees who picked what by name: staff always, students unless the course is anonymous."""
+        return self.is_staff_role or not self.course.anonymous
+
+    @property
     def is_instructor(self) -> bool:
         return self.role == Role.INSTRUCTOR
 

@@ -100,7 +100,7 @@ def plan_page(*, plan: Plan, viewer: Membership) -> PlanPage:
     timeline.sort(key=lambda e: (e.day, e.milestone_id or 0))
     menu = ChoiceMenu.objects.filter(assignment=assignment).first()
     categories = list(menu.categories.prefetch_related("options")) if menu else []
-    show_names = viewer.is_staff_role or not course.anonymous
+    show_names = viewer.sees_names
     return PlanPage(
         matched=matched,
         dataset=dataset,
